@@ -1,0 +1,1 @@
+"""Chat channels (Telegram, WhatsApp) sharing one conversation core; subscribes to forum events."""

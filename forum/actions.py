@@ -1,0 +1,1072 @@
+"""Every state change of the forum core: one function per change.
+
+Actions take a session, the acting account and typed values; they enforce the business rules
+and permissions, write, and emit events. The web, the bots and the CLI only parse input, call
+an action and render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from forum import events as ev
+from forum.documents import SectionDraft, parse_markdown
+from forum.errors import N_, Conflict, Invalid, Msg, NotAllowed, NotFound, Throttled
+from forum.models import (
+    PUBLIC_ASPIRATION_STATUSES,
+    Account,
+    Agency,
+    Aspiration,
+    AspirationStatus,
+    Category,
+    Channel,
+    Comment,
+    Consultation,
+    ConsultationStatus,
+    ContentStatus,
+    OfficialResponse,
+    RateEvent,
+    Region,
+    Role,
+    Section,
+    Support,
+    TicketCounter,
+    Visibility,
+    WebSession,
+    utcnow,
+)
+from forum.passwords import hash_password, needs_rehash, verify_password
+from forum.validation import (
+    ASPIRATION_BODY_MAX,
+    ASPIRATION_BODY_MIN,
+    COMMENT_MAX,
+    COMMENT_MIN,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    TITLE_MAX,
+    TITLE_MIN,
+    clean_text,
+    normalise_email,
+    normalise_phone,
+    text_length_error,
+)
+
+CONSENT_VERSION = "2026-11"
+REJECT_REASONS = ("off-topic", "abusive", "spam", "personal-data", "duplicate", "other")
+
+
+# --- permission helpers -------------------------------------------------------------------
+
+
+def _require_role(actor: Account | None, *roles: Role) -> Account:
+    if actor is None or not actor.is_active:
+        raise NotAllowed(N_("Please log in first."))
+    if actor.role not in roles:
+        raise NotAllowed(N_("Your account is not allowed to do this."))
+    return actor
+
+
+def _require_agency(actor: Account | None, agency_id: int) -> Account:
+    """Officials act only for their own agency; administrators for any."""
+    actor = _require_role(actor, Role.official, Role.admin)
+    if actor.role == Role.official and actor.agency_id != agency_id:
+        raise NotAllowed(N_("This belongs to another agency."))
+    return actor
+
+
+def _require_citizen_content_author(actor: Account | None) -> Account:
+    if actor is None or not actor.is_active:
+        raise NotAllowed(N_("Please log in first."))
+    return actor
+
+
+def _invalid(**field_errors: Msg | None) -> None:
+    errors = {name: msg for name, msg in field_errors.items() if msg is not None}
+    if errors:
+        raise Invalid(field_errors=errors)
+
+
+# --- accounts and sessions ------------------------------------------------------------------
+
+
+def _check_password(password: str) -> Msg | None:
+    if len(password) < PASSWORD_MIN:
+        return Msg(N_("The password needs at least %(n)s characters."), {"n": PASSWORD_MIN})
+    if len(password) > PASSWORD_MAX:
+        return Msg(N_("The password may have at most %(n)s characters."), {"n": PASSWORD_MAX})
+    return None
+
+
+def create_account(
+    db: Session,
+    *,
+    name: str,
+    password: str | None,
+    email: str | None = None,
+    phone: str | None = None,
+    role: Role = Role.citizen,
+    agency_id: int | None = None,
+    locale: str = "id",
+    consent: bool = False,
+    require_consent: bool = False,
+    actor: Account | None = None,
+) -> Account:
+    """Create an account. Citizens register themselves; other roles need an administrator
+    (``actor``) or the operator's CLI (``actor`` None with a non-citizen role)."""
+    if role != Role.citizen and actor is not None:
+        _require_role(actor, Role.admin)
+    name = clean_text(name)
+    errors: dict[str, Msg | None] = {"name": text_length_error(name, 2, 120)}
+    norm_email = normalise_email(email) if email else None
+    norm_phone = normalise_phone(phone) if phone else None
+    if email and norm_email is None:
+        errors["email"] = Msg(N_("This is not a valid email address."))
+    if phone and norm_phone is None:
+        errors["phone"] = Msg(N_("Use an Indonesian mobile number, e.g. 0812 3456 7890."))
+    if not email and not phone:
+        errors["email"] = Msg(N_("Give an email address or a phone number."))
+    if password is not None:
+        errors["password"] = _check_password(password)
+    if require_consent and not consent:
+        errors["consent"] = Msg(N_("Please agree to the terms and privacy notice."))
+    if role == Role.official and agency_id is None:
+        errors["agency"] = Msg(N_("An official must belong to an agency."))
+    if agency_id is not None and db.get(Agency, agency_id) is None:
+        errors["agency"] = Msg(N_("Unknown agency."))
+    if norm_email and db.exec(select(Account.id).where(Account.email == norm_email)).first():
+        errors["email"] = Msg(N_("An account with this email address already exists."))
+    if norm_phone and db.exec(select(Account.id).where(Account.phone == norm_phone)).first():
+        errors["phone"] = Msg(N_("An account with this phone number already exists."))
+    _invalid(**errors)
+    account = Account(
+        name=name,
+        email=norm_email,
+        phone=norm_phone,
+        password_hash=hash_password(password) if password is not None else None,
+        role=role,
+        agency_id=agency_id if role == Role.official else None,
+        locale=locale if locale in {"id", "en"} else "id",
+        consent_version=CONSENT_VERSION if consent else None,
+        consent_at=utcnow() if consent else None,
+    )
+    db.add(account)
+    db.flush()
+    assert account.id is not None
+    ev.emit(db, ev.AccountRegistered(account.id))
+    return account
+
+
+def register_citizen(
+    db: Session,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    password: str,
+    consent: bool,
+    locale: str = "id",
+) -> Account:
+    return create_account(
+        db,
+        name=name,
+        email=email,
+        phone=phone,
+        password=password,
+        locale=locale,
+        consent=consent,
+        require_consent=True,
+    )
+
+
+def _find_login(db: Session, login: str) -> Account | None:
+    login = login.strip()
+    email = normalise_email(login)
+    if email:
+        return db.exec(select(Account).where(Account.email == email)).first()
+    phone = normalise_phone(login)
+    if phone:
+        return db.exec(select(Account).where(Account.phone == phone)).first()
+    return None
+
+
+def _recent_failures(db: Session, key: str, since: datetime) -> int:
+    query = (
+        select(func.count())
+        .select_from(RateEvent)
+        .where(RateEvent.key == key, col(RateEvent.at) >= since)
+    )
+    return int(db.exec(query).one())
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def log_in(
+    db: Session,
+    *,
+    login: str,
+    password: str,
+    ip: str,
+    user_agent: str,
+    max_failures: int,
+    max_failures_per_ip: int,
+    window: timedelta,
+    session_days: int,
+    now: datetime | None = None,
+) -> tuple[Account, str]:
+    """Check the password and open a session; returns the account and the cookie token.
+
+    Throttled per account and per IP: failed attempts are rows, so every process sees them.
+    A refused attempt is recorded even though the caller rolls back the login itself.
+    """
+    now = now or utcnow()
+    since = now - window
+    account = _find_login(db, login)
+    ip_key = f"login-ip:{ip}"
+    account_key = f"login-account:{account.id}" if account else None
+    minutes = max(int(window.total_seconds() // 60), 1)
+    if _recent_failures(db, ip_key, since) >= max_failures_per_ip or (
+        account_key and _recent_failures(db, account_key, since) >= max_failures
+    ):
+        raise Throttled(
+            N_("Too many failed logins. Try again in %(minutes)s minutes."),
+            retry_after=minutes * 60,
+            minutes=minutes,
+        )
+    if account is None or not verify_password(account.password_hash, password):
+        db.add(RateEvent(key=ip_key, at=now))
+        if account_key:
+            db.add(RateEvent(key=account_key, at=now))
+        raise Invalid(N_("The email/phone number or the password is wrong."))
+    if not account.is_active:
+        raise NotAllowed(N_("This account is disabled."))
+    if account.password_hash and needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    if account_key:
+        db.execute(delete(RateEvent).where(col(RateEvent.key) == account_key))
+    token = secrets.token_urlsafe(32)
+    db.add(
+        WebSession(
+            token_hash=_token_hash(token),
+            account_id=account.id,  # type: ignore[arg-type]
+            created_at=now,
+            expires_at=now + timedelta(days=session_days),
+            ip=ip[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    return account, token
+
+
+def log_out(db: Session, token: str) -> None:
+    db.execute(
+        update(WebSession)
+        .where(col(WebSession.token_hash) == _token_hash(token))
+        .values(revoked_at=utcnow())
+    )
+
+
+def session_account(db: Session, token: str, now: datetime | None = None) -> Account | None:
+    """The account behind a session cookie, or None if unknown, revoked, expired or disabled."""
+    now = now or utcnow()
+    row = db.exec(
+        select(WebSession, Account)
+        .join(Account, col(Account.id) == WebSession.account_id)
+        .where(WebSession.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    session, account = row
+    if session.revoked_at is not None or session.expires_at <= now or not account.is_active:
+        return None
+    return account
+
+
+def _revoke_sessions(db: Session, account_id: int) -> None:
+    db.execute(
+        update(WebSession)
+        .where(col(WebSession.account_id) == account_id, col(WebSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def change_role(
+    db: Session, actor: Account, account: Account, *, role: Role, agency_id: int | None
+) -> Account:
+    _require_role(actor, Role.admin)
+    if role == Role.official and (agency_id is None or db.get(Agency, agency_id) is None):
+        raise Invalid(field_errors={"agency": Msg(N_("An official must belong to an agency."))})
+    if account.id == actor.id and role != Role.admin:
+        raise Conflict(N_("You cannot remove your own administrator role."))
+    old_role = account.role
+    account.role = role
+    account.agency_id = agency_id if role == Role.official else None
+    db.add(account)
+    assert account.id is not None and actor.id is not None
+    ev.emit(db, ev.RoleChanged(account.id, actor.id, old_role, role, account.agency_id))
+    return account
+
+
+def set_account_active(db: Session, actor: Account, account: Account, *, active: bool) -> None:
+    _require_role(actor, Role.admin)
+    if account.id == actor.id and not active:
+        raise Conflict(N_("You cannot disable your own account."))
+    account.is_active = active
+    db.add(account)
+    if not active:
+        assert account.id is not None
+        _revoke_sessions(db, account.id)
+
+
+# --- reference data (administrators) ------------------------------------------------------
+
+
+def save_agency(
+    db: Session,
+    actor: Account,
+    *,
+    agency: Agency | None,
+    slug: str,
+    name: str,
+    short_name: str,
+    description: str,
+    is_active: bool = True,
+) -> Agency:
+    _require_role(actor, Role.admin)
+    slug, name = slug.strip().lower(), clean_text(name)
+    errors: dict[str, Msg | None] = {
+        "name": text_length_error(name, 2, 200),
+        "slug": None if _valid_slug(slug) else Msg(N_("Use lowercase letters, digits and -.")),
+    }
+    clash = db.exec(select(Agency).where(Agency.slug == slug)).first()
+    if clash is not None and clash is not agency:
+        errors["slug"] = Msg(N_("This short address is already used."))
+    _invalid(**errors)
+    agency = agency or Agency(slug=slug, name=name)
+    agency.slug, agency.name = slug, name
+    agency.short_name = clean_text(short_name)[:60]
+    agency.description = clean_text(description)
+    agency.is_active = is_active
+    db.add(agency)
+    db.flush()
+    return agency
+
+
+def save_category(
+    db: Session,
+    actor: Account,
+    *,
+    category: Category | None,
+    slug: str,
+    name_id: str,
+    name_en: str,
+    is_active: bool = True,
+) -> Category:
+    _require_role(actor, Role.admin)
+    slug = slug.strip().lower()
+    errors: dict[str, Msg | None] = {
+        "name_id": text_length_error(name_id, 2, 120),
+        "name_en": text_length_error(name_en, 2, 120),
+        "slug": None if _valid_slug(slug) else Msg(N_("Use lowercase letters, digits and -.")),
+    }
+    clash = db.exec(select(Category).where(Category.slug == slug)).first()
+    if clash is not None and clash is not category:
+        errors["slug"] = Msg(N_("This short address is already used."))
+    _invalid(**errors)
+    category = category or Category(slug=slug, name_id=name_id, name_en=name_en)
+    category.slug, category.name_id, category.name_en = (
+        slug,
+        clean_text(name_id),
+        clean_text(name_en),
+    )
+    category.is_active = is_active
+    db.add(category)
+    db.flush()
+    return category
+
+
+def save_region(
+    db: Session,
+    actor: Account,
+    *,
+    region: Region | None,
+    code: str,
+    name: str,
+    kind: str,
+    parent_code: str | None,
+) -> Region:
+    _require_role(actor, Role.admin)
+    code, name = code.strip(), clean_text(name)
+    errors: dict[str, Msg | None] = {"name": text_length_error(name, 2, 120)}
+    if kind not in {"province", "regency", "city"}:
+        errors["kind"] = Msg(N_("Choose province, regency or city."))
+    if not code or len(code) > 13 or not all(part.isdigit() for part in code.split(".")):
+        errors["code"] = Msg(N_("Use the Kemendagri code, e.g. 32 or 32.73."))
+    clash = db.exec(select(Region).where(Region.code == code)).first()
+    if clash is not None and clash is not region:
+        errors["code"] = Msg(N_("This code is already used."))
+    if kind != "province":
+        parent = db.exec(select(Region).where(Region.code == (parent_code or ""))).first()
+        if parent is None or parent.kind != "province":
+            errors["parent_code"] = Msg(N_("Choose the province this belongs to."))
+    _invalid(**errors)
+    region = region or Region(code=code, name=name, kind=kind)
+    region.code, region.name, region.kind = code, name, kind
+    region.parent_code = parent_code if kind != "province" else None
+    db.add(region)
+    db.flush()
+    return region
+
+
+def _valid_slug(slug: str) -> bool:
+    return 1 <= len(slug) <= 80 and all(c.isascii() and (c.isalnum() or c == "-") for c in slug)
+
+
+# --- consultations --------------------------------------------------------------------------
+
+
+def _check_dates(opens_at: datetime | None, closes_at: datetime | None) -> dict[str, Msg | None]:
+    errors: dict[str, Msg | None] = {}
+    if opens_at is None:
+        errors["opens_at"] = Msg(N_("Give the opening date and time."))
+    if closes_at is None:
+        errors["closes_at"] = Msg(N_("Give the closing date and time."))
+    if opens_at and closes_at and closes_at <= opens_at:
+        errors["closes_at"] = Msg(N_("The closing date must be after the opening date."))
+    return errors
+
+
+def create_consultation(
+    db: Session,
+    actor: Account,
+    *,
+    agency_id: int,
+    title: str,
+    summary: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    sections: Sequence[SectionDraft] = (),
+) -> Consultation:
+    _require_agency(actor, agency_id)
+    title, summary = clean_text(title), clean_text(summary)
+    _invalid(
+        title=text_length_error(title, TITLE_MIN, 200),
+        summary=text_length_error(summary, 0, 5000),
+        **_check_dates(opens_at, closes_at),
+    )
+    assert opens_at is not None and closes_at is not None and actor.id is not None
+    consultation = Consultation(
+        agency_id=agency_id,
+        title=title,
+        summary=summary,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        created_by_id=actor.id,
+    )
+    db.add(consultation)
+    db.flush()
+    for position, draft in enumerate(sections, start=1):
+        db.add(
+            Section(
+                consultation_id=consultation.id,  # type: ignore[arg-type]
+                position=position,
+                heading=clean_text(draft.heading)[:300] or f"Bagian {position}",
+                level=min(max(draft.level, 1), 6),
+                body=clean_text(draft.body),
+            )
+        )
+    return consultation
+
+
+def create_consultation_from_markdown(
+    db: Session,
+    actor: Account,
+    *,
+    agency_id: int,
+    markdown: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    title: str = "",
+    summary: str = "",
+) -> Consultation:
+    """Headings become sections; the front matter's title is used when none is given."""
+    parsed = parse_markdown(markdown)
+    if not parsed.sections:
+        raise Invalid(
+            field_errors={"markdown": Msg(N_("The text is empty: paste the draft policy."))}
+        )
+    return create_consultation(
+        db,
+        actor,
+        agency_id=agency_id,
+        title=title.strip() or parsed.title or parsed.sections[0].heading,
+        summary=summary,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        sections=parsed.sections,
+    )
+
+
+def _require_draft(consultation: Consultation) -> None:
+    if consultation.status != ConsultationStatus.draft:
+        raise Conflict(N_("Only a draft can be edited; this consultation is already published."))
+
+
+def update_consultation(
+    db: Session,
+    actor: Account,
+    consultation: Consultation,
+    *,
+    title: str,
+    summary: str,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+) -> Consultation:
+    _require_agency(actor, consultation.agency_id)
+    _require_draft(consultation)
+    title, summary = clean_text(title), clean_text(summary)
+    _invalid(
+        title=text_length_error(title, TITLE_MIN, 200),
+        summary=text_length_error(summary, 0, 5000),
+        **_check_dates(opens_at, closes_at),
+    )
+    assert opens_at is not None and closes_at is not None
+    consultation.title, consultation.summary = title, summary
+    consultation.opens_at, consultation.closes_at = opens_at, closes_at
+    consultation.updated_at = utcnow()
+    db.add(consultation)
+    return consultation
+
+
+def save_section(
+    db: Session,
+    actor: Account,
+    consultation: Consultation,
+    *,
+    section: Section | None,
+    heading: str,
+    body: str,
+    level: int = 2,
+) -> Section:
+    """Add a section at the end, or edit one, while the consultation is a draft."""
+    _require_agency(actor, consultation.agency_id)
+    _require_draft(consultation)
+    heading, body = clean_text(heading), clean_text(body)
+    _invalid(heading=text_length_error(heading, 1, 300), body=text_length_error(body, 0, 100000))
+    if section is None:
+        last = db.exec(
+            select(func.max(Section.position)).where(Section.consultation_id == consultation.id)
+        ).one()
+        section = Section(
+            consultation_id=consultation.id,  # type: ignore[arg-type]
+            position=(last or 0) + 1,
+            heading=heading,
+        )
+    elif section.consultation_id != consultation.id:
+        raise NotFound(N_("This section does not exist."))
+    section.heading, section.body, section.level = heading, body, min(max(level, 1), 6)
+    consultation.updated_at = utcnow()
+    db.add(section)
+    db.flush()
+    return section
+
+
+def delete_section(
+    db: Session, actor: Account, consultation: Consultation, section: Section
+) -> None:
+    _require_agency(actor, consultation.agency_id)
+    _require_draft(consultation)
+    if section.consultation_id != consultation.id:
+        raise NotFound(N_("This section does not exist."))
+    position = section.position
+    db.delete(section)
+    db.flush()
+    later = db.exec(
+        select(Section)
+        .where(Section.consultation_id == consultation.id, col(Section.position) > position)
+        .order_by(col(Section.position))
+    ).all()
+    for item in later:
+        item.position -= 1
+        db.add(item)
+        db.flush()
+
+
+def publish_consultation(
+    db: Session, actor: Account, consultation: Consultation, now: datetime | None = None
+) -> Consultation:
+    """Make a draft public: open now if its opening time has come, otherwise scheduled."""
+    _require_agency(actor, consultation.agency_id)
+    _require_draft(consultation)
+    now = now or utcnow()
+    if consultation.closes_at <= now:
+        raise Invalid(
+            field_errors={"closes_at": Msg(N_("The closing date has passed; change it first."))}
+        )
+    has_sections = db.exec(
+        select(Section.id).where(Section.consultation_id == consultation.id)
+    ).first()
+    if not has_sections:
+        raise Conflict(N_("Add at least one section before publishing."))
+    consultation.published_at = now
+    consultation.status = (
+        ConsultationStatus.open if consultation.opens_at <= now else ConsultationStatus.scheduled
+    )
+    db.add(consultation)
+    assert consultation.id is not None
+    ev.emit(db, ev.ConsultationPublished(consultation.id))
+    if consultation.status == ConsultationStatus.open:
+        ev.emit(db, ev.ConsultationOpened(consultation.id))
+    return consultation
+
+
+def close_consultation(
+    db: Session, actor: Account, consultation: Consultation, now: datetime | None = None
+) -> Consultation:
+    """Close early (or on time); comments are no longer accepted."""
+    _require_agency(actor, consultation.agency_id)
+    if consultation.status not in (ConsultationStatus.open, ConsultationStatus.scheduled):
+        raise Conflict(N_("Only an open or scheduled consultation can be closed."))
+    _close(db, consultation, now or utcnow())
+    return consultation
+
+
+def _close(db: Session, consultation: Consultation, now: datetime) -> None:
+    consultation.status = ConsultationStatus.closed
+    consultation.closed_at = now
+    db.add(consultation)
+    assert consultation.id is not None
+    ev.emit(db, ev.ConsultationClosed(consultation.id))
+
+
+def advance_consultations(db: Session, now: datetime | None = None) -> int:
+    """Open scheduled consultations whose time has come and close those past their end.
+
+    Run periodically by the outbox worker; returns how many changed."""
+    now = now or utcnow()
+    changed = 0
+    due_open = db.exec(
+        select(Consultation).where(
+            Consultation.status == ConsultationStatus.scheduled, col(Consultation.opens_at) <= now
+        )
+    ).all()
+    for consultation in due_open:
+        consultation.status = ConsultationStatus.open
+        db.add(consultation)
+        ev.emit(db, ev.ConsultationOpened(consultation.id))  # type: ignore[arg-type]
+        changed += 1
+    due_close = db.exec(
+        select(Consultation).where(
+            col(Consultation.status).in_([ConsultationStatus.open, ConsultationStatus.scheduled]),
+            col(Consultation.closes_at) <= now,
+        )
+    ).all()
+    for consultation in due_close:
+        _close(db, consultation, consultation.closes_at)
+        changed += 1
+    return changed
+
+
+# --- comments -------------------------------------------------------------------------------
+
+
+def submit_comment(
+    db: Session,
+    author: Account | None,
+    consultation: Consultation,
+    *,
+    body: str,
+    section_id: int | None = None,
+    parent_id: int | None = None,
+    channel: Channel = Channel.web,
+    now: datetime | None = None,
+) -> Comment:
+    """Store a comment or reply as pending review (it is public only once published)."""
+    author = _require_citizen_content_author(author)
+    now = now or utcnow()
+    if consultation.status != ConsultationStatus.open or consultation.closes_at <= now:
+        raise Conflict(N_("This consultation is not open for comments."))
+    body = clean_text(body)
+    _invalid(body=text_length_error(body, COMMENT_MIN, COMMENT_MAX))
+    root_id = None
+    if parent_id is not None:
+        parent = db.get(Comment, parent_id)
+        if (
+            parent is None
+            or parent.consultation_id != consultation.id
+            or parent.status != ContentStatus.published
+        ):
+            raise NotFound(N_("The comment you reply to does not exist."))
+        section_id = parent.section_id
+        root_id = parent.root_id or parent.id
+    elif section_id is not None:
+        section = db.get(Section, section_id)
+        if section is None or section.consultation_id != consultation.id:
+            raise NotFound(N_("This section does not exist."))
+    comment = Comment(
+        consultation_id=consultation.id,  # type: ignore[arg-type]
+        section_id=section_id,
+        parent_id=parent_id,
+        root_id=root_id,
+        author_id=author.id,  # type: ignore[arg-type]
+        body=body,
+        channel=channel,
+        created_at=now,
+    )
+    db.add(comment)
+    db.flush()
+    ev.emit(db, ev.CommentSubmitted(comment.id, channel))  # type: ignore[arg-type]
+    return comment
+
+
+def _comment_counts(db: Session, comment: Comment, delta: int) -> None:
+    db.execute(
+        update(Consultation)
+        .where(col(Consultation.id) == comment.consultation_id)
+        .values(comment_count=Consultation.comment_count + delta)
+    )
+    if comment.section_id is not None:
+        db.execute(
+            update(Section)
+            .where(col(Section.id) == comment.section_id)
+            .values(comment_count=Section.comment_count + delta)
+        )
+    if comment.root_id is not None:
+        db.execute(
+            update(Comment)
+            .where(col(Comment.id) == comment.root_id)
+            .values(reply_count=Comment.reply_count + delta)
+        )
+
+
+def publish_comment(
+    db: Session, moderator: Account | None, comment: Comment, now: datetime | None = None
+) -> Comment:
+    """Approve a pending comment. ``moderator`` None is the system (post-moderated trust)."""
+    if moderator is not None:
+        _require_role(moderator, Role.moderator, Role.admin)
+    if comment.status != ContentStatus.pending:
+        raise Conflict(N_("This contribution has already been decided."))
+    comment.status = ContentStatus.published
+    comment.published_at = now or utcnow()
+    db.add(comment)
+    _comment_counts(db, comment, +1)
+    ev.emit(db, ev.CommentPublished(comment.id, moderator.id if moderator else None))  # type: ignore[arg-type]
+    return comment
+
+
+def _check_reason(reason: str) -> str:
+    reason = clean_text(reason)
+    if not reason:
+        raise Invalid(field_errors={"reason": Msg(N_("Give the reason the author will see."))})
+    return reason[:500]
+
+
+def reject_comment(db: Session, moderator: Account, comment: Comment, *, reason: str) -> Comment:
+    _require_role(moderator, Role.moderator, Role.admin)
+    reason = _check_reason(reason)
+    if comment.status != ContentStatus.pending:
+        raise Conflict(N_("This contribution has already been decided."))
+    comment.status = ContentStatus.rejected
+    comment.reject_reason = reason
+    db.add(comment)
+    ev.emit(db, ev.CommentRejected(comment.id, moderator.id, reason))  # type: ignore[arg-type]
+    return comment
+
+
+def withdraw_comment(db: Session, author: Account, comment: Comment) -> Comment:
+    """The author takes their comment back (published or pending)."""
+    if comment.author_id != author.id:
+        raise NotAllowed(N_("Only the author can withdraw this."))
+    if comment.status not in (ContentStatus.pending, ContentStatus.published):
+        raise Conflict(N_("This contribution cannot be withdrawn any more."))
+    if comment.status == ContentStatus.published:
+        _comment_counts(db, comment, -1)
+    comment.status = ContentStatus.withdrawn
+    db.add(comment)
+    ev.emit(db, ev.CommentWithdrawn(comment.id))  # type: ignore[arg-type]
+    return comment
+
+
+# --- aspirations ----------------------------------------------------------------------------
+
+
+def _next_ticket(db: Session, year: int) -> str:
+    """Atomic per-year serial: one upsert, safe under concurrent submissions on both engines."""
+    insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = (
+        insert(TicketCounter)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": col(TicketCounter.last) + 1})
+        .returning(col(TicketCounter.last))
+    )
+    serial = db.execute(statement).scalar_one()
+    return f"ASP-{year}-{serial:06d}"
+
+
+def submit_aspiration(
+    db: Session,
+    author: Account | None,
+    *,
+    title: str,
+    body: str,
+    category_id: int | None,
+    region_id: int | None,
+    agency_id: int | None,
+    visibility: Visibility | None,
+    channel: Channel = Channel.web,
+    now: datetime | None = None,
+) -> Aspiration:
+    """Store an aspiration as pending review with a fresh ticket number."""
+    author = _require_citizen_content_author(author)
+    now = now or utcnow()
+    title, body = clean_text(title), clean_text(body)
+    errors: dict[str, Msg | None] = {
+        "title": text_length_error(title, TITLE_MIN, TITLE_MAX),
+        "body": text_length_error(body, ASPIRATION_BODY_MIN, ASPIRATION_BODY_MAX),
+    }
+    category = db.get(Category, category_id) if category_id else None
+    if category is None or not category.is_active:
+        errors["category"] = Msg(N_("Choose a category."))
+    if region_id is None or db.get(Region, region_id) is None:
+        errors["region"] = Msg(N_("Choose a region."))
+    if agency_id is not None:
+        agency = db.get(Agency, agency_id)
+        if agency is None or not agency.is_active:
+            errors["agency"] = Msg(N_("Unknown agency."))
+    if visibility is None:
+        errors["visibility"] = Msg(N_("Choose who may see it."))
+    _invalid(**errors)
+    assert visibility is not None
+    aspiration = Aspiration(
+        ticket=_next_ticket(db, now.year),
+        title=title,
+        body=body,
+        category_id=category_id,  # type: ignore[arg-type]
+        region_id=region_id,  # type: ignore[arg-type]
+        agency_id=agency_id,
+        visibility=visibility,
+        author_id=author.id,  # type: ignore[arg-type]
+        channel=channel,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(aspiration)
+    db.flush()
+    ev.emit(db, ev.AspirationSubmitted(aspiration.id, channel))  # type: ignore[arg-type]
+    return aspiration
+
+
+def publish_aspiration(
+    db: Session, moderator: Account | None, aspiration: Aspiration, now: datetime | None = None
+) -> Aspiration:
+    """Approve: the aspiration becomes public (as its visibility allows) and, when its agency
+    is known, routed to it."""
+    if moderator is not None:
+        _require_role(moderator, Role.moderator, Role.admin)
+    if aspiration.status != AspirationStatus.pending:
+        raise Conflict(N_("This contribution has already been decided."))
+    now = now or utcnow()
+    aspiration.published_at = now
+    aspiration.updated_at = now
+    if aspiration.agency_id is not None:
+        aspiration.status = AspirationStatus.routed
+        aspiration.routed_at = now
+    else:
+        aspiration.status = AspirationStatus.published
+    db.add(aspiration)
+    ev.emit(db, ev.AspirationPublished(aspiration.id, moderator.id if moderator else None))  # type: ignore[arg-type]
+    return aspiration
+
+
+def reject_aspiration(
+    db: Session, moderator: Account, aspiration: Aspiration, *, reason: str
+) -> Aspiration:
+    _require_role(moderator, Role.moderator, Role.admin)
+    reason = _check_reason(reason)
+    if aspiration.status != AspirationStatus.pending:
+        raise Conflict(N_("This contribution has already been decided."))
+    aspiration.status = AspirationStatus.rejected
+    aspiration.reject_reason = reason
+    aspiration.updated_at = utcnow()
+    db.add(aspiration)
+    ev.emit(db, ev.AspirationRejected(aspiration.id, moderator.id, reason))  # type: ignore[arg-type]
+    return aspiration
+
+
+def withdraw_aspiration(db: Session, author: Account, aspiration: Aspiration) -> Aspiration:
+    if aspiration.author_id != author.id:
+        raise NotAllowed(N_("Only the author can withdraw this."))
+    if aspiration.status in (
+        AspirationStatus.rejected,
+        AspirationStatus.closed,
+        AspirationStatus.withdrawn,
+    ):
+        raise Conflict(N_("This contribution cannot be withdrawn any more."))
+    aspiration.status = AspirationStatus.withdrawn
+    aspiration.updated_at = utcnow()
+    db.add(aspiration)
+    ev.emit(db, ev.AspirationWithdrawn(aspiration.id))  # type: ignore[arg-type]
+    return aspiration
+
+
+# --- support --------------------------------------------------------------------------------
+
+
+def _support_target(
+    comment: Comment | None, aspiration: Aspiration | None
+) -> tuple[type[Comment] | type[Aspiration], int, int]:
+    if (comment is None) == (aspiration is None):
+        raise Invalid(N_("Support one comment or one aspiration."))
+    if comment is not None:
+        if comment.status != ContentStatus.published:
+            raise NotFound(N_("This contribution is not public."))
+        return Comment, comment.id, comment.author_id  # type: ignore[return-value]
+    assert aspiration is not None
+    if aspiration.status not in PUBLIC_ASPIRATION_STATUSES:
+        raise NotFound(N_("This contribution is not public."))
+    if aspiration.visibility == Visibility.confidential:
+        raise NotFound(N_("This contribution is not public."))
+    return Aspiration, aspiration.id, aspiration.author_id  # type: ignore[return-value]
+
+
+def add_support(
+    db: Session,
+    account: Account | None,
+    *,
+    comment: Comment | None = None,
+    aspiration: Aspiration | None = None,
+) -> bool:
+    """Support a published comment or aspiration; returns False if already supported."""
+    account = _require_citizen_content_author(account)
+    model, target_id, author_id = _support_target(comment, aspiration)
+    if author_id == account.id:
+        raise Conflict(N_("You cannot support your own contribution."))
+    field = Support.comment_id if model is Comment else Support.aspiration_id
+    exists = db.exec(
+        select(Support.id).where(Support.account_id == account.id, field == target_id)
+    ).first()
+    if exists:
+        return False
+    db.add(
+        Support(
+            account_id=account.id,  # type: ignore[arg-type]
+            comment_id=target_id if model is Comment else None,
+            aspiration_id=target_id if model is Aspiration else None,
+        )
+    )
+    db.execute(
+        update(model)
+        .where(col(model.id) == target_id)
+        .values(support_count=model.support_count + 1)
+    )
+    ev.emit(
+        db,
+        ev.SupportAdded(
+            account.id,  # type: ignore[arg-type]
+            target_id if model is Comment else None,
+            target_id if model is Aspiration else None,
+        ),
+    )
+    return True
+
+
+def withdraw_support(
+    db: Session,
+    account: Account | None,
+    *,
+    comment: Comment | None = None,
+    aspiration: Aspiration | None = None,
+) -> bool:
+    account = _require_citizen_content_author(account)
+    if (comment is None) == (aspiration is None):
+        raise Invalid(N_("Support one comment or one aspiration."))
+    model: type[Comment] | type[Aspiration] = Comment if comment is not None else Aspiration
+    target_id = (comment or aspiration).id  # type: ignore[union-attr]
+    field = Support.comment_id if model is Comment else Support.aspiration_id
+    result = db.execute(
+        delete(Support).where(col(Support.account_id) == account.id, col(field) == target_id)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    db.execute(
+        update(model)
+        .where(col(model.id) == target_id)
+        .values(support_count=model.support_count - 1)
+    )
+    ev.emit(
+        db,
+        ev.SupportWithdrawn(
+            account.id,  # type: ignore[arg-type]
+            target_id if model is Comment else None,
+            target_id if model is Aspiration else None,
+        ),
+    )
+    return True
+
+
+# --- official responses ---------------------------------------------------------------------
+
+
+def publish_official_response(
+    db: Session,
+    official: Account,
+    *,
+    body: str,
+    aspiration: Aspiration | None = None,
+    comment: Comment | None = None,
+    now: datetime | None = None,
+) -> OfficialResponse:
+    """An official answers an aspiration routed to their agency, or a comment on one of their
+    agency's consultations. Not moderated; shown with the agency's name."""
+    if (aspiration is None) == (comment is None):
+        raise Invalid(N_("Answer one comment or one aspiration."))
+    now = now or utcnow()
+    if aspiration is not None:
+        if aspiration.agency_id is None:
+            raise Conflict(N_("Route this aspiration to an agency first."))
+        agency_id = aspiration.agency_id
+        if aspiration.status not in PUBLIC_ASPIRATION_STATUSES:
+            raise Conflict(N_("Only a published aspiration can be answered."))
+    else:
+        assert comment is not None
+        consultation = db.get(Consultation, comment.consultation_id)
+        assert consultation is not None
+        agency_id = consultation.agency_id
+        if comment.status != ContentStatus.published:
+            raise Conflict(N_("Only a published comment can be answered."))
+    _require_agency(official, agency_id)
+    body = clean_text(body)
+    _invalid(body=text_length_error(body, COMMENT_MIN, ASPIRATION_BODY_MAX))
+    response = OfficialResponse(
+        agency_id=agency_id,
+        author_id=official.id,  # type: ignore[arg-type]
+        aspiration_id=aspiration.id if aspiration else None,
+        comment_id=comment.id if comment else None,
+        body=body,
+        created_at=now,
+    )
+    db.add(response)
+    if aspiration is not None and aspiration.status != AspirationStatus.closed:
+        aspiration.status = AspirationStatus.responded
+        aspiration.updated_at = now
+        db.add(aspiration)
+    db.flush()
+    ev.emit(
+        db,
+        ev.OfficialResponsePublished(
+            response.id,  # type: ignore[arg-type]
+            response.aspiration_id,
+            response.comment_id,
+        ),
+    )
+    return response

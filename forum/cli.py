@@ -1,0 +1,195 @@
+"""The ``rembug`` command: serve, migrate, demo, worker, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from forum.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from forum.services import Services
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        sys.exit(f"Pengaturan tidak valid / invalid setting: {exc}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from forum.db import Database, make_engine, migrate
+    from forum.events import EventBus
+    from forum.seeds import upsert_reference_data
+
+    settings = _settings()
+    print(f"Migrasi basis data / migrating: {_redact(settings.database_url)}")
+    migrate(settings.database_url)
+    db = Database(make_engine(settings.database_url, pool_size=1), EventBus())
+    with db.write() as session:
+        regions, categories = upsert_reference_data(session)
+    db.engine.dispose()
+    print(f"Selesai / done. Data acuan baru: {regions} wilayah, {categories} kategori.")
+    return 0
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _services() -> Services:
+    from forum.app import build_services
+    from forum.db import DatabaseNotMigrated
+
+    try:
+        return build_services(_settings())
+    except DatabaseNotMigrated as exc:
+        sys.exit(str(exc))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from forum.demo import load_demo
+
+    services = _services()
+    passwords = load_demo(services.db)
+    if passwords is None:
+        print("Data demo sudah ada / demo data already present; nothing to do.")
+        return 0
+    path = services.settings.data_dir / "demo-passwords.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{email}\t{password}" for email, password in passwords.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    print(f"\nAkun demo (email / kata sandi) — demo accounts (also saved in {path}):")
+    for line in lines:
+        print("  " + line.replace("\t", "   "))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    from forum.db import DatabaseNotMigrated, check_migrated, make_engine
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        check_migrated(engine)
+    except DatabaseNotMigrated as exc:
+        sys.exit(str(exc))
+    finally:
+        engine.dispose()
+    print(f"Rembug: {settings.base_url} (http://{args.host}:{args.port})", flush=True)
+    uvicorn.run(
+        "forum.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level=settings.log_level.lower(),
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from forum.runtime import run_background
+
+    services = _services()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print("Pekerja outbox berjalan / outbox worker running (Ctrl+C stops).", flush=True)
+        await run_background(services, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from forum import actions
+    from forum.errors import Invalid
+    from forum.i18n import gettext
+    from forum.models import Agency, Role
+
+    services = _services()
+    password = args.password or getpass.getpass("Kata sandi / password: ")
+    with services.db.write() as session:
+        agency_id = None
+        if args.agency:
+            agency = session.exec(select(Agency).where(Agency.slug == args.agency)).first()
+            if agency is None:
+                sys.exit(f"Instansi tidak dikenal / unknown agency: {args.agency}")
+            agency_id = agency.id
+        try:
+            account = actions.create_account(
+                session,
+                name=args.name,
+                email=args.email,
+                phone=args.phone,
+                password=password,
+                role=Role(args.role),
+                agency_id=agency_id,
+                consent=True,
+            )
+        except Invalid as exc:
+            for field, msg in exc.field_errors.items():
+                print(f"{field}: {gettext('id', msg.text, **msg.params)}", file=sys.stderr)
+            return 2
+        print(f"Akun dibuat / account created: #{account.id} {account.name} ({account.role})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rembug", description="Rembug: forum dialog publik / public dialogue forum."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server (and, by default, the worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="web processes")
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load demo data").set_defaults(func=cmd_demo)
+    sub.add_parser("worker", help="run the outbox worker alone").set_defaults(func=cmd_worker)
+
+    create = sub.add_parser("create-user", help="create an account of any role")
+    create.add_argument(
+        "--role", required=True, choices=["citizen", "official", "moderator", "admin"]
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--email")
+    create.add_argument("--phone")
+    create.add_argument("--agency", help="agency slug (officials)")
+    create.add_argument("--password", help="omit to be asked")
+    create.set_defaults(func=cmd_create_user)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

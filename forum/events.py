@@ -1,0 +1,196 @@
+"""Domain events and the bus: in-transaction subscribers run inside the action's transaction,
+after-commit subscribers run once it has committed (never for a rolled-back transaction)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+_PENDING = "rembug_after_commit_events"
+_BUS = "rembug_bus"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class; every event is a past-tense fact carrying ids, not ORM objects."""
+
+
+@dataclass(frozen=True)
+class AccountRegistered(Event):
+    account_id: int
+
+
+@dataclass(frozen=True)
+class RoleChanged(Event):
+    account_id: int
+    actor_id: int
+    old_role: str
+    new_role: str
+    agency_id: int | None
+
+
+@dataclass(frozen=True)
+class ConsultationPublished(Event):
+    consultation_id: int
+
+
+@dataclass(frozen=True)
+class ConsultationOpened(Event):
+    consultation_id: int
+
+
+@dataclass(frozen=True)
+class ConsultationClosed(Event):
+    consultation_id: int
+
+
+@dataclass(frozen=True)
+class CommentSubmitted(Event):
+    comment_id: int
+    channel: str
+
+
+@dataclass(frozen=True)
+class CommentPublished(Event):
+    comment_id: int
+    moderator_id: int | None
+
+
+@dataclass(frozen=True)
+class CommentRejected(Event):
+    comment_id: int
+    moderator_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CommentWithdrawn(Event):
+    comment_id: int
+
+
+@dataclass(frozen=True)
+class AspirationSubmitted(Event):
+    aspiration_id: int
+    channel: str
+
+
+@dataclass(frozen=True)
+class AspirationPublished(Event):
+    aspiration_id: int
+    moderator_id: int | None
+
+
+@dataclass(frozen=True)
+class AspirationRejected(Event):
+    aspiration_id: int
+    moderator_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AspirationWithdrawn(Event):
+    aspiration_id: int
+
+
+@dataclass(frozen=True)
+class SupportAdded(Event):
+    account_id: int
+    comment_id: int | None
+    aspiration_id: int | None
+
+
+@dataclass(frozen=True)
+class SupportWithdrawn(Event):
+    account_id: int
+    comment_id: int | None
+    aspiration_id: int | None
+
+
+@dataclass(frozen=True)
+class OfficialResponsePublished(Event):
+    response_id: int
+    aspiration_id: int | None
+    comment_id: int | None
+
+
+S = TypeVar("S", bound=Session)
+InTransactionHandler = Callable[[Session, Any], None]
+AfterCommitHandler = Callable[[Any], None]
+
+
+class EventBus:
+    """Routes events to subscribers; one per application, found through ``session.info``."""
+
+    def __init__(self) -> None:
+        self._in_transaction: dict[type[Event], list[InTransactionHandler]] = defaultdict(list)
+        self._after_commit: dict[type[Event], list[AfterCommitHandler]] = defaultdict(list)
+        self._after_any_commit: list[Callable[[], None]] = []
+
+    def subscribe(self, event_type: type[Event], handler: InTransactionHandler) -> None:
+        """``handler(session, event)`` runs inside the emitting transaction; it may write."""
+        self._in_transaction[event_type].append(handler)
+
+    def subscribe_after_commit(self, event_type: type[Event], handler: AfterCommitHandler) -> None:
+        """``handler(event)`` runs after the transaction commits; failures are logged only."""
+        self._after_commit[event_type].append(handler)
+
+    def on_commit(self, hook: Callable[[], None]) -> None:
+        """``hook()`` runs after every commit that emitted at least one event."""
+        self._after_any_commit.append(hook)
+
+    def attach(self, session: S) -> S:
+        session.info[_BUS] = self
+        return session
+
+    def emit(self, session: Session, event: Event) -> None:
+        for handler in self._matching(self._in_transaction, event):
+            handler(session, event)
+        session.info.setdefault(_PENDING, []).append(event)
+
+    def _matching(self, table: dict[type[Event], list[Any]], event: Event) -> list[Any]:
+        handlers: list[Any] = []
+        for cls in type(event).__mro__:
+            handlers.extend(table.get(cls, ()))
+        return handlers
+
+    def _run_after_commit(self, events: list[Event]) -> None:
+        for event in events:
+            for handler in self._matching(self._after_commit, event):
+                try:
+                    handler(event)
+                except Exception:
+                    log.exception("after-commit subscriber %r failed on %r", handler, event)
+        for hook in self._after_any_commit:
+            try:
+                hook()
+            except Exception:
+                log.exception("after-commit hook %r failed", hook)
+
+
+def emit(session: Session, event: Event) -> None:
+    """Emit ``event`` through the bus attached to ``session`` (every action does this)."""
+    bus = session.info.get(_BUS)
+    if bus is None:
+        raise RuntimeError("session has no event bus; open it with Database.write()")
+    bus.emit(session, event)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    events = session.info.pop(_PENDING, None)
+    bus = session.info.get(_BUS)
+    if events and bus is not None:
+        bus._run_after_commit(events)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,104 @@
+"""UI translations from Babel catalogs (Bahasa Indonesia first, English second) and
+locale-aware formatting of dates and numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+LOCALES = ("id", "en")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> Translations:
+    """Catalog for ``locale``, compiled in memory from the committed .po file."""
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return Translations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def gettext(locale: str, message: str, **params: Any) -> str:
+    text = translations(locale).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(locale: str, singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(locale).ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+def jinja_callables(locale: str) -> dict[str, Any]:
+    """gettext/ngettext for templates (Jinja "newstyle": escaping-aware %-formatting)."""
+    catalog = translations(locale)
+
+    @pass_context
+    def _gettext(context: Context, message: str, **params: Any) -> str:
+        text = catalog.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - msgids are ours; params are escaped by %
+        return text % params if params else text
+
+    @pass_context
+    def _ngettext(context: Context, singular: str, plural: str, num: int, **params: Any) -> str:
+        text = catalog.ngettext(singular, plural, num)
+        params.setdefault("num", num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 - msgids are ours; params are escaped by %
+        return text % params
+
+    return {"gettext": _gettext, "_": _gettext, "ngettext": _ngettext}
+
+
+class Formatter:
+    """Dates and numbers for one locale and time zone."""
+
+    def __init__(self, locale: str, timezone: str) -> None:
+        self.locale = Locale.parse(locale)
+        self.tz = ZoneInfo(timezone)
+        self.tz_label = "WIB" if timezone == "Asia/Jakarta" else timezone
+
+    def local(self, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo("UTC"))
+        return value.astimezone(self.tz)
+
+    def input_value(self, value: dt.datetime | None) -> str:
+        """The value of an <input type=datetime-local> in local wall time."""
+        return self.local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+    def datetime(self, value: dt.datetime | None) -> str:
+        if value is None:
+            return ""
+        text = format_datetime(self.local(value), "d MMM y, HH.mm", locale=self.locale)
+        return f"{text} {self.tz_label}"
+
+    def date(self, value: dt.datetime | None) -> str:
+        if value is None:
+            return ""
+        return format_date(self.local(value).date(), "d MMMM y", locale=self.locale)
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self.locale)

@@ -1,0 +1,279 @@
+"""Database tables of the forum core (SQLModel on SQLAlchemy 2), shared by SQLite and PostgreSQL.
+
+Times are timezone-aware UTC (SQLModel refuses naive ones); pages show them in the
+deployment's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Current time, aware, in UTC: the form every table stores."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    citizen = "citizen"
+    official = "official"
+    moderator = "moderator"
+    admin = "admin"
+
+
+class Channel(StrEnum):
+    web = "web"
+    telegram = "telegram"
+    whatsapp = "whatsapp"
+
+
+class ConsultationStatus(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"  # published, opens at opens_at
+    open = "open"
+    closed = "closed"
+    concluded = "concluded"
+
+
+class ContentStatus(StrEnum):
+    """Lifecycle of a comment or an aspiration's publication."""
+
+    pending = "pending"
+    published = "published"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class AspirationStatus(StrEnum):
+    pending = "pending"
+    rejected = "rejected"
+    published = "published"
+    routed = "routed"
+    in_progress = "in_progress"
+    responded = "responded"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
+PUBLIC_ASPIRATION_STATUSES = (
+    AspirationStatus.published,
+    AspirationStatus.routed,
+    AspirationStatus.in_progress,
+    AspirationStatus.responded,
+    AspirationStatus.closed,
+)
+
+
+class Visibility(StrEnum):
+    public = "public"
+    anonymous = "anonymous"  # name hidden from the public, not from moderators
+    confidential = "confidential"  # only author, moderators and the agency
+
+
+class JobStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class Agency(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=200)
+    short_name: str = Field(default="", max_length=60)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Category(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    name_id: str = Field(max_length=120)
+    name_en: str = Field(max_length=120)
+    is_active: bool = True
+
+
+class Region(SQLModel, table=True):
+    """A province, regency or city with its Kemendagri code (e.g. 32 or 32.73)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=13, unique=True, index=True)
+    name: str = Field(max_length=120)
+    kind: str = Field(max_length=12)  # province | regency | city
+    parent_code: str | None = Field(default=None, max_length=13, index=True)
+
+
+class Account(SQLModel, table=True):
+    """Anyone who logs in or takes part from a chat; the role decides what they may do."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    email: str | None = Field(default=None, max_length=254, unique=True)
+    phone: str | None = Field(default=None, max_length=20, unique=True)
+    password_hash: str | None = Field(default=None, max_length=200)
+    role: str = Field(default=Role.citizen, max_length=16, index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    is_active: bool = True
+    locale: str = Field(default="id", max_length=5)
+    consent_version: str | None = Field(default=None, max_length=20)
+    consent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebSession(SQLModel, table=True):
+    """A login: the cookie holds a random token, this row only its SHA-256 (revocable)."""
+
+    __tablename__ = "web_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class RateEvent(SQLModel, table=True):
+    """One counted attempt (e.g. a failed login) for throttles shared by every process."""
+
+    __tablename__ = "rate_event"
+    __table_args__ = (Index("ix_rate_event_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Consultation(SQLModel, table=True):
+    __table_args__ = (Index("ix_consultation_status_closes", "status", "closes_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: str = Field(default=ConsultationStatus.draft, max_length=12)
+    opens_at: datetime
+    closes_at: datetime
+    published_at: datetime | None = None
+    closed_at: datetime | None = None
+    created_by_id: int = Field(foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    comment_count: int = 0  # published comments, kept by the actions
+
+
+class Section(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("consultation_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    position: int
+    heading: str = Field(max_length=300)
+    level: int = 2
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    comment_count: int = 0  # published comments, kept by the actions
+
+
+class Comment(SQLModel, table=True):
+    __table_args__ = (
+        Index(
+            "ix_comment_thread_page", "consultation_id", "section_id", "status", "parent_id", "id"
+        ),
+        Index("ix_comment_root", "root_id", "status", "id"),
+        Index("ix_comment_author", "author_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id")
+    section_id: int | None = Field(default=None, foreign_key="section.id")
+    parent_id: int | None = Field(default=None, foreign_key="comment.id")
+    root_id: int | None = Field(default=None, foreign_key="comment.id")
+    author_id: int = Field(foreign_key="account.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=ContentStatus.pending, max_length=12, index=True)
+    reject_reason: str | None = Field(default=None, max_length=500)
+    channel: str = Field(default=Channel.web, max_length=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None
+    support_count: int = 0
+    reply_count: int = 0  # published replies in the thread (on the root)
+
+
+class Aspiration(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_aspiration_status_id", "status", "id"),
+        Index("ix_aspiration_author", "author_id", "id"),
+        Index("ix_aspiration_agency_status", "agency_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket: str = Field(max_length=20, unique=True)
+    title: str = Field(max_length=160)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    category_id: int = Field(foreign_key="category.id")
+    region_id: int = Field(foreign_key="region.id")
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    visibility: str = Field(default=Visibility.public, max_length=14)
+    status: str = Field(default=AspirationStatus.pending, max_length=12)
+    reject_reason: str | None = Field(default=None, max_length=500)
+    author_id: int = Field(foreign_key="account.id")
+    channel: str = Field(default=Channel.web, max_length=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None
+    routed_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+    support_count: int = 0
+
+
+class TicketCounter(SQLModel, table=True):
+    """Last ticket serial per year; incremented atomically in the submitting transaction."""
+
+    __tablename__ = "ticket_counter"
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Support(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("account_id", "comment_id"),
+        UniqueConstraint("account_id", "aspiration_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    aspiration_id: int | None = Field(default=None, foreign_key="aspiration.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OfficialResponse(SQLModel, table=True):
+    __tablename__ = "official_response"
+    __table_args__ = (Index("ix_official_response_created", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    author_id: int = Field(foreign_key="account.id")
+    aspiration_id: int | None = Field(default=None, foreign_key="aspiration.id", index=True)
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxJob(SQLModel, table=True):
+    """A side effect to run after commit (delivery, indexing); kept until done or failed."""
+
+    __tablename__ = "outbox_job"
+    __table_args__ = (Index("ix_outbox_due", "status", "run_after"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=60)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    status: str = Field(default=JobStatus.pending, max_length=10)
+    attempts: int = 0
+    max_attempts: int = 8
+    run_after: datetime = Field(default_factory=utcnow)
+    locked_by: str | None = Field(default=None, max_length=80)
+    locked_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None

@@ -1,0 +1,229 @@
+"""The outbox: side effects written as rows in the same transaction as the change that causes
+them, then run by a worker at least once, with retries, backoff and leases that survive crashes.
+
+Job handlers must be idempotent (a job may run again after a crash); ``job_id`` is the key
+they can use for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import random
+import socket
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from forum.db import Database
+from forum.models import JobStatus, OutboxJob, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 3600.0
+
+
+class PermanentError(Exception):
+    """The job can never succeed (e.g. the recipient blocked the bot): mark it failed now."""
+
+
+class RetryLater(Exception):
+    """Try again after ``delay`` seconds without counting it against the backoff schedule."""
+
+    def __init__(self, delay: float, message: str = "") -> None:
+        super().__init__(message or f"retry after {delay}s")
+        self.delay = delay
+
+
+@dataclass(frozen=True)
+class JobContext:
+    job_id: int
+    kind: str
+    attempt: int
+    services: Any
+
+
+Handler = Callable[[dict[str, Any], JobContext], Awaitable[None] | None]
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    dedupe_key: str | None = None,
+    run_after: datetime | None = None,
+    max_attempts: int = 8,
+) -> OutboxJob | None:
+    """Add a job in the caller's transaction. With ``dedupe_key``, a second enqueue is a no-op."""
+    if dedupe_key is not None:
+        existing = session.exec(select(OutboxJob).where(OutboxJob.dedupe_key == dedupe_key)).first()
+        if existing is not None:
+            return None
+    job = OutboxJob(
+        kind=kind,
+        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        dedupe_key=dedupe_key,
+        run_after=run_after or utcnow(),
+        max_attempts=max_attempts,
+    )
+    session.add(job)
+    session.info["rembug_outbox_enqueued"] = True
+    return job
+
+
+def backoff_seconds(attempt: int, *, jitter: bool = True) -> float:
+    """Exponential backoff: 2, 4, 8 … seconds, capped at an hour; jitter spreads retries."""
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** max(attempt - 1, 0)))
+    spread = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+    return delay * spread if jitter else delay
+
+
+class Worker:
+    """Claims due jobs, runs their handlers and records the outcome.
+
+    Claiming is safe with several worker processes: PostgreSQL uses ``FOR UPDATE SKIP
+    LOCKED``; SQLite serialises writers, and the claim is a conditional UPDATE.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        handlers: dict[str, Handler],
+        *,
+        services: Any = None,
+        worker_id: str | None = None,
+        batch_size: int = 20,
+        clock: Callable[[], datetime] = utcnow,
+        jitter: bool = True,
+    ) -> None:
+        self.db = db
+        self.handlers = handlers
+        self.services = services
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.batch_size = batch_size
+        self.clock = clock
+        self.jitter = jitter
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that enqueued jobs, from any thread."""
+        self._wake.set()
+
+    def claim(self) -> list[OutboxJob]:
+        now = self.clock()
+        due = or_(
+            (col(OutboxJob.status) == JobStatus.pending) & (col(OutboxJob.run_after) <= now),
+            (col(OutboxJob.status) == JobStatus.running) & (col(OutboxJob.locked_until) < now),
+        )
+        with self.db.write() as session:
+            query = select(OutboxJob).where(due).order_by(col(OutboxJob.id)).limit(self.batch_size)
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            jobs = list(session.exec(query))
+            for job in jobs:
+                job.status = JobStatus.running
+                job.locked_by = self.worker_id
+                job.locked_until = now + LEASE
+                job.attempts += 1
+            return jobs
+
+    async def run_job(self, job: OutboxJob) -> str:
+        """Run one claimed job; returns its new status."""
+        assert job.id is not None
+        handler = self.handlers.get(job.kind)
+        error: str | None = None
+        retry_delay: float | None = None
+        permanent = False
+        if handler is None:
+            error, permanent = f"no handler for job kind {job.kind!r}", True
+        else:
+            context = JobContext(job.id, job.kind, job.attempts, self.services)
+            try:
+                result = handler(json.loads(job.payload), context)
+                if inspect.isawaitable(result):
+                    await result
+            except PermanentError as exc:
+                error, permanent = f"permanent: {exc}", True
+            except RetryLater as exc:
+                error, retry_delay = str(exc), exc.delay
+            except Exception as exc:
+                log.warning("outbox job %s (%s) failed: %r", job.id, job.kind, exc)
+                error = f"{type(exc).__name__}: {exc}"
+        return await asyncio.to_thread(self._record, job, error, permanent, retry_delay)
+
+    def _record(
+        self, job: OutboxJob, error: str | None, permanent: bool, retry_delay: float | None
+    ) -> str:
+        now = self.clock()
+        values: dict[str, Any] = {"locked_by": None, "locked_until": None}
+        if error is None:
+            values.update(status=JobStatus.done, done_at=now, last_error=None)
+        elif permanent or (retry_delay is None and job.attempts >= job.max_attempts):
+            values.update(status=JobStatus.failed, done_at=now, last_error=error[:2000])
+        else:
+            delay = retry_delay if retry_delay is not None else self._backoff(job.attempts)
+            values.update(
+                status=JobStatus.pending,
+                run_after=now + timedelta(seconds=delay),
+                last_error=error[:2000],
+            )
+            if retry_delay is not None:  # a rate limit is not the job's fault
+                values["attempts"] = max(job.attempts - 1, 0)
+        with self.db.write() as session:
+            # Only the lease holder records: a job whose lease expired may belong to another now.
+            session.execute(
+                update(OutboxJob)
+                .where(col(OutboxJob.id) == job.id, col(OutboxJob.locked_by) == self.worker_id)
+                .values(**values)
+            )
+        return str(values.get("status", JobStatus.pending))
+
+    def _backoff(self, attempt: int) -> float:
+        return backoff_seconds(attempt, jitter=self.jitter)
+
+    async def run_once(self) -> int:
+        """Claim and run one batch; returns how many jobs ran."""
+        jobs = await asyncio.to_thread(self.claim)
+        for job in jobs:
+            await self.run_job(job)
+        return len(jobs)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Run until nothing is due (tests and the CLI use it)."""
+        total = 0
+        for _ in range(max_rounds):
+            ran = await self.run_once()
+            total += ran
+            if not ran:
+                break
+        return total
+
+    async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+        log.info("outbox worker %s started", self.worker_id)
+        while not stop.is_set():
+            try:
+                ran = await self.run_once()
+            except Exception:
+                log.exception("outbox worker loop failed; retrying")
+                ran = 0
+            if ran:
+                continue
+            self._wake.clear()
+            deadline = asyncio.get_running_loop().time() + poll_seconds
+            while not stop.is_set() and not self._wake.is_set():
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                await asyncio.sleep(min(0.05, remaining))
+        log.info("outbox worker %s stopped", self.worker_id)

@@ -1,0 +1,518 @@
+"""Reads of the forum core. ``list_``/``get_`` read; ``access_`` reads check what the viewer
+may see (drafts, pending and confidential items) and raise NotFound otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from math import ceil
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from forum.errors import N_, NotFound
+from forum.models import (
+    PUBLIC_ASPIRATION_STATUSES,
+    Account,
+    Agency,
+    Aspiration,
+    AspirationStatus,
+    Category,
+    Comment,
+    Consultation,
+    ConsultationStatus,
+    ContentStatus,
+    OfficialResponse,
+    Region,
+    Role,
+    Section,
+    Support,
+    Visibility,
+)
+from forum.validation import MAX_ID
+
+PUBLIC_CONSULTATION_STATUSES = (
+    ConsultationStatus.scheduled,
+    ConsultationStatus.open,
+    ConsultationStatus.closed,
+    ConsultationStatus.concluded,
+)
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def clamp_page(page: int, per_page: int, total: int) -> int:
+    return min(max(page, 1), max(1, ceil(total / per_page)))
+
+
+# --- home -----------------------------------------------------------------------------------
+
+
+def list_open_consultations(db: Session, limit: int = 20) -> list[Consultation]:
+    """Open consultations, closing soonest first."""
+    return list(
+        db.exec(
+            select(Consultation)
+            .where(Consultation.status == ConsultationStatus.open)
+            .order_by(col(Consultation.closes_at), col(Consultation.id))
+            .limit(limit)
+        )
+    )
+
+
+def list_upcoming_consultations(db: Session, limit: int = 10) -> list[Consultation]:
+    return list(
+        db.exec(
+            select(Consultation)
+            .where(Consultation.status == ConsultationStatus.scheduled)
+            .order_by(col(Consultation.opens_at))
+            .limit(limit)
+        )
+    )
+
+
+def list_past_consultations(db: Session, limit: int = 10) -> list[Consultation]:
+    """Closed and concluded consultations, most recently closed first."""
+    return list(
+        db.exec(
+            select(Consultation)
+            .where(
+                col(Consultation.status).in_(
+                    [ConsultationStatus.closed, ConsultationStatus.concluded]
+                )
+            )
+            .order_by(col(Consultation.closed_at).desc(), col(Consultation.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass
+class ResponseView:
+    response: OfficialResponse
+    agency: Agency
+    aspiration: Aspiration | None
+    comment: Comment | None
+    consultation: Consultation | None
+
+
+def list_latest_responses(db: Session, limit: int = 5) -> list[ResponseView]:
+    """The newest official responses to public items (never confidential ones)."""
+    public_aspiration = col(Aspiration.status).in_(PUBLIC_ASPIRATION_STATUSES) & (
+        col(Aspiration.visibility) != Visibility.confidential
+    )
+    rows = db.execute(
+        sa_select(OfficialResponse, Agency, Aspiration, Comment, Consultation)
+        .join(Agency, col(Agency.id) == OfficialResponse.agency_id)
+        .outerjoin(Aspiration, col(Aspiration.id) == OfficialResponse.aspiration_id)
+        .outerjoin(Comment, col(Comment.id) == OfficialResponse.comment_id)
+        .outerjoin(Consultation, col(Consultation.id) == Comment.consultation_id)
+        .where(
+            or_(
+                col(OfficialResponse.aspiration_id).is_not(None) & public_aspiration,
+                col(OfficialResponse.comment_id).is_not(None)
+                & (col(Comment.status) == ContentStatus.published),
+            )
+        )
+        .order_by(col(OfficialResponse.created_at).desc(), col(OfficialResponse.id).desc())
+        .limit(limit)
+    ).all()
+    return [ResponseView(*row) for row in rows]
+
+
+# --- consultations --------------------------------------------------------------------------
+
+
+def can_manage_agency(viewer: Account | None, agency_id: int) -> bool:
+    if viewer is None or not viewer.is_active:
+        return False
+    return viewer.role == Role.admin or (
+        viewer.role == Role.official and viewer.agency_id == agency_id
+    )
+
+
+def access_consultation(db: Session, viewer: Account | None, consultation_id: int) -> Consultation:
+    """A consultation the viewer may see: public ones, and drafts of their own agency."""
+    consultation = db.get(Consultation, consultation_id) if 0 < consultation_id <= MAX_ID else None
+    if consultation is None or (
+        consultation.status == ConsultationStatus.draft
+        and not can_manage_agency(viewer, consultation.agency_id)
+    ):
+        raise NotFound(N_("This consultation does not exist."))
+    return consultation
+
+
+def list_sections(db: Session, consultation_id: int) -> list[Section]:
+    return list(
+        db.exec(
+            select(Section)
+            .where(Section.consultation_id == consultation_id)
+            .order_by(col(Section.position))
+        )
+    )
+
+
+def get_section(db: Session, consultation_id: int, position: int) -> Section:
+    section = db.exec(
+        select(Section).where(
+            Section.consultation_id == consultation_id, Section.position == position
+        )
+    ).first()
+    if section is None:
+        raise NotFound(N_("This section does not exist."))
+    return section
+
+
+def list_agency_consultations(db: Session, agency_id: int | None) -> list[Consultation]:
+    query = select(Consultation).order_by(col(Consultation.created_at).desc())
+    if agency_id is not None:
+        query = query.where(Consultation.agency_id == agency_id)
+    return list(db.exec(query.limit(500)))
+
+
+@dataclass
+class Thread:
+    root: Comment
+    replies: list[Comment]
+
+
+@dataclass
+class ThreadPage:
+    threads: list[Thread]
+    page: int
+    per_page: int
+    total: int
+    authors: dict[int, Account]
+    supported: set[int]
+    responses: dict[int, list[tuple[OfficialResponse, Agency]]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+
+MAX_REPLIES_SHOWN = 50
+
+
+def comment_threads(
+    db: Session,
+    consultation_id: int,
+    *,
+    section_id: int | None,
+    whole_consultation: bool,
+    page: int,
+    per_page: int,
+    viewer: Account | None,
+) -> ThreadPage:
+    """Published threads, oldest first, one page of roots plus their replies: a fixed number
+    of queries whatever the number of comments (indexes make each one a range scan)."""
+    where: list[Any] = [
+        Comment.consultation_id == consultation_id,
+        Comment.status == ContentStatus.published,
+        col(Comment.parent_id).is_(None),
+    ]
+    if whole_consultation:
+        where.append(col(Comment.section_id).is_(None))
+    elif section_id is not None:
+        where.append(Comment.section_id == section_id)
+    total = int(db.exec(select(func.count()).select_from(Comment).where(*where)).one())
+    page = clamp_page(page, per_page, total)
+    roots = list(
+        db.exec(
+            select(Comment)
+            .where(*where)
+            .order_by(col(Comment.id))
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    root_ids = [c.id for c in roots]
+    replies: dict[int, list[Comment]] = {rid: [] for rid in root_ids if rid is not None}
+    if root_ids:
+        for reply in db.exec(
+            select(Comment)
+            .where(col(Comment.root_id).in_(root_ids), Comment.status == ContentStatus.published)
+            .order_by(col(Comment.id))
+        ):
+            bucket = replies[reply.root_id]  # type: ignore[index]
+            if len(bucket) < MAX_REPLIES_SHOWN:
+                bucket.append(reply)
+    every = roots + [r for bucket in replies.values() for r in bucket]
+    author_ids = {c.author_id for c in every}
+    authors = (
+        {a.id: a for a in db.exec(select(Account).where(col(Account.id).in_(author_ids)))}
+        if author_ids
+        else {}
+    )
+    comment_ids = [c.id for c in every]
+    supported: set[int] = set()
+    if viewer is not None and comment_ids:
+        supported = {
+            cid
+            for cid in db.exec(
+                select(Support.comment_id).where(
+                    Support.account_id == viewer.id, col(Support.comment_id).in_(comment_ids)
+                )
+            )
+            if cid is not None
+        }
+    responses: dict[int, list[tuple[OfficialResponse, Agency]]] = {}
+    if comment_ids:
+        for response, agency in db.exec(
+            select(OfficialResponse, Agency)
+            .join(Agency, col(Agency.id) == OfficialResponse.agency_id)
+            .where(col(OfficialResponse.comment_id).in_(comment_ids))
+            .order_by(col(OfficialResponse.id))
+        ):
+            responses.setdefault(response.comment_id, []).append((response, agency))  # type: ignore[arg-type]
+    return ThreadPage(
+        threads=[Thread(root, replies.get(root.id, [])) for root in roots],  # type: ignore[arg-type]
+        page=page,
+        per_page=per_page,
+        total=total,
+        authors=authors,  # type: ignore[arg-type]
+        supported=supported,
+        responses=responses,
+    )
+
+
+def access_comment(db: Session, viewer: Account | None, comment_id: int) -> Comment:
+    """A comment the viewer may act on: published ones, or their own."""
+    comment = db.get(Comment, comment_id) if 0 < comment_id <= MAX_ID else None
+    if comment is None or (
+        comment.status != ContentStatus.published
+        and (viewer is None or viewer.id != comment.author_id)
+        and not is_moderator(viewer)
+    ):
+        raise NotFound(N_("This comment does not exist."))
+    return comment
+
+
+# --- aspirations ----------------------------------------------------------------------------
+
+
+def is_moderator(viewer: Account | None) -> bool:
+    return viewer is not None and viewer.is_active and viewer.role in (Role.moderator, Role.admin)
+
+
+def can_see_aspiration(viewer: Account | None, aspiration: Aspiration) -> bool:
+    if viewer is not None and viewer.is_active and viewer.id == aspiration.author_id:
+        return True
+    if is_moderator(viewer):
+        return True
+    if aspiration.status not in PUBLIC_ASPIRATION_STATUSES:
+        return False
+    if aspiration.visibility != Visibility.confidential:
+        return True
+    return aspiration.agency_id is not None and can_manage_agency(viewer, aspiration.agency_id)
+
+
+def access_aspiration_by_ticket(db: Session, viewer: Account | None, ticket: str) -> Aspiration:
+    aspiration = db.exec(select(Aspiration).where(Aspiration.ticket == ticket.upper())).first()
+    if aspiration is None or not can_see_aspiration(viewer, aspiration):
+        raise NotFound(N_("No aspiration with this ticket number is visible to you."))
+    return aspiration
+
+
+def author_shown(viewer: Account | None, aspiration: Aspiration) -> bool:
+    """Anonymous-to-public hides the name from everyone but the author and moderators."""
+    if aspiration.visibility == Visibility.public:
+        return True
+    return (viewer is not None and viewer.id == aspiration.author_id) or is_moderator(viewer)
+
+
+def list_public_aspirations(db: Session, *, page: int, per_page: int = 20) -> Page[Aspiration]:
+    where: list[Any] = [
+        col(Aspiration.status).in_(PUBLIC_ASPIRATION_STATUSES),
+        col(Aspiration.visibility) != Visibility.confidential,
+    ]
+    total = int(db.exec(select(func.count()).select_from(Aspiration).where(*where)).one())
+    page = clamp_page(page, per_page, total)
+    items = list(
+        db.exec(
+            select(Aspiration)
+            .where(*where)
+            .order_by(col(Aspiration.id).desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Page(items, page, per_page, total)
+
+
+def list_aspiration_responses(
+    db: Session, aspiration_id: int
+) -> list[tuple[OfficialResponse, Agency]]:
+    return list(
+        db.exec(
+            select(OfficialResponse, Agency)
+            .join(Agency, col(Agency.id) == OfficialResponse.agency_id)
+            .where(OfficialResponse.aspiration_id == aspiration_id)
+            .order_by(col(OfficialResponse.id))
+        ).all()
+    )
+
+
+def has_supported(db: Session, viewer: Account | None, *, aspiration_id: int) -> bool:
+    if viewer is None:
+        return False
+    return (
+        db.exec(
+            select(Support.id).where(
+                Support.account_id == viewer.id, Support.aspiration_id == aspiration_id
+            )
+        ).first()
+        is not None
+    )
+
+
+# --- my contributions and the interim moderation queue -------------------------------------
+
+
+@dataclass
+class MyComment:
+    comment: Comment
+    consultation: Consultation
+
+
+def list_my_comments(db: Session, account_id: int, limit: int = 200) -> list[MyComment]:
+    rows = db.exec(
+        select(Comment, Consultation)
+        .join(Consultation, col(Consultation.id) == Comment.consultation_id)
+        .where(Comment.author_id == account_id)
+        .order_by(col(Comment.id).desc())
+        .limit(limit)
+    ).all()
+    return [MyComment(*row) for row in rows]
+
+
+def list_my_aspirations(db: Session, account_id: int, limit: int = 200) -> list[Aspiration]:
+    return list(
+        db.exec(
+            select(Aspiration)
+            .where(Aspiration.author_id == account_id)
+            .order_by(col(Aspiration.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def list_pending_comments(db: Session, limit: int = 50) -> list[MyComment]:
+    rows = db.exec(
+        select(Comment, Consultation)
+        .join(Consultation, col(Consultation.id) == Comment.consultation_id)
+        .where(Comment.status == ContentStatus.pending)
+        .order_by(col(Comment.id))
+        .limit(limit)
+    ).all()
+    return [MyComment(*row) for row in rows]
+
+
+def list_pending_aspirations(db: Session, limit: int = 50) -> list[Aspiration]:
+    return list(
+        db.exec(
+            select(Aspiration)
+            .where(Aspiration.status == AspirationStatus.pending)
+            .order_by(col(Aspiration.id))
+            .limit(limit)
+        )
+    )
+
+
+def count_pending(db: Session) -> int:
+    comments = db.exec(
+        select(func.count()).select_from(Comment).where(Comment.status == ContentStatus.pending)
+    ).one()
+    aspirations = db.exec(
+        select(func.count())
+        .select_from(Aspiration)
+        .where(Aspiration.status == AspirationStatus.pending)
+    ).one()
+    return int(comments) + int(aspirations)
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+def list_agencies(db: Session, *, active_only: bool = True) -> list[Agency]:
+    query = select(Agency).order_by(col(Agency.name))
+    if active_only:
+        query = query.where(Agency.is_active == True)  # noqa: E712 - SQL expression
+    return list(db.exec(query))
+
+
+def list_categories(db: Session, *, active_only: bool = True) -> list[Category]:
+    query = select(Category).order_by(col(Category.name_id))
+    if active_only:
+        query = query.where(Category.is_active == True)  # noqa: E712 - SQL expression
+    return list(db.exec(query))
+
+
+def list_regions(db: Session) -> list[Region]:
+    return list(db.exec(select(Region).order_by(col(Region.code))))
+
+
+def regions_grouped(db: Session) -> list[tuple[Region, list[Region]]]:
+    """Provinces with their regencies and cities, for a grouped select."""
+    regions = list_regions(db)
+    children: dict[str, list[Region]] = {}
+    for region in regions:
+        if region.parent_code:
+            children.setdefault(region.parent_code, []).append(region)
+    return [(r, children.get(r.code, [])) for r in regions if r.kind == "province"]
+
+
+def lookup_names(db: Session, ids: Sequence[int], model: Any) -> dict[int, Any]:
+    """Rows of ``model`` by id, in one query (names of categories, regions, authors…)."""
+    if not ids:
+        return {}
+    rows: list[Any] = list(db.exec(select(model).where(col(model.id).in_(set(ids)))))
+    return {row.id: row for row in rows}
+
+
+def list_accounts(db: Session, *, page: int, per_page: int = 50, query: str = "") -> Page[Account]:
+    where: list[Any] = []
+    if query:
+        like = f"%{query.lower()}%"
+        where.append(
+            or_(
+                func.lower(Account.name).like(like),
+                func.lower(func.coalesce(Account.email, "")).like(like),
+                func.coalesce(Account.phone, "").like(like),
+            )
+        )
+    total = int(db.exec(select(func.count()).select_from(Account).where(*where)).one())
+    page = clamp_page(page, per_page, total)
+    items = list(
+        db.exec(
+            select(Account)
+            .where(*where)
+            .order_by(col(Account.id))
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Page(items, page, per_page, total)

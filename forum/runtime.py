@@ -1,0 +1,39 @@
+"""Background work shared by the web process and ``rembug worker``: the outbox worker and the
+scheduler (consultations opening and closing at their dates)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from forum import actions
+from forum.services import Services
+
+log = logging.getLogger(__name__)
+SCHEDULER_SECONDS = 30.0
+
+
+def run_scheduled(services: Services) -> int:
+    with services.db.write() as db:
+        return actions.advance_consultations(db)
+
+
+async def scheduler(services: Services, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            changed = await asyncio.to_thread(run_scheduled, services)
+            if changed:
+                log.info("scheduler: %s consultations opened or closed", changed)
+        except Exception:
+            log.exception("scheduler run failed; retrying")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=SCHEDULER_SECONDS)
+
+
+async def run_background(services: Services, stop: asyncio.Event) -> None:
+    assert services.worker is not None
+    await asyncio.gather(
+        services.worker.run_forever(stop, services.settings.worker_poll_seconds),
+        scheduler(services, stop),
+    )

@@ -1,0 +1,179 @@
+"""Deployment settings: the only module that reads the environment (prefix ``REMBUG_``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented environment variable; docs/configuration.md must list every one."""
+
+    name: str
+    default: str
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("REMBUG_DATA_DIR", "./var", "Folder for the SQLite database, search index and key."),
+    Setting(
+        "REMBUG_DATABASE_URL",
+        "sqlite:///<REMBUG_DATA_DIR>/rembug.sqlite3",
+        "SQLAlchemy URL; use postgresql+psycopg://user:pass@host/db for PostgreSQL.",
+    ),
+    Setting(
+        "REMBUG_SECRET_KEY",
+        "(generated into <REMBUG_DATA_DIR>/secret_key on first run)",
+        "Signs CSRF tokens and cookies. Keep it secret; changing it logs nobody out.",
+    ),
+    Setting("REMBUG_BASE_URL", "http://127.0.0.1:8000", "Public URL; https makes cookies Secure."),
+    Setting("REMBUG_TIMEZONE", "Asia/Jakarta", "Time zone used to show dates."),
+    Setting("REMBUG_DEFAULT_LOCALE", "id", "UI language for new visitors: id or en."),
+    Setting("REMBUG_RUN_WORKER", "true", "Run the outbox worker inside the web process."),
+    Setting("REMBUG_WORKER_POLL_SECONDS", "1.0", "How often an idle outbox worker looks for jobs."),
+    Setting("REMBUG_SESSION_DAYS", "14", "How long a login session lasts."),
+    Setting(
+        "REMBUG_LOGIN_MAX_FAILURES",
+        "5",
+        "Failed logins per account within the window before logins are refused.",
+    ),
+    Setting(
+        "REMBUG_LOGIN_MAX_FAILURES_PER_IP",
+        "20",
+        "Failed logins per IP address within the window before logins are refused.",
+    ),
+    Setting("REMBUG_LOGIN_WINDOW_MINUTES", "15", "Window for the login throttles."),
+    Setting("REMBUG_COMMENTS_PER_PAGE", "20", "Comment threads per page."),
+    Setting(
+        "REMBUG_PASSWORD_HASH_TIME_COST",
+        "3",
+        "argon2id iterations for password hashes (OWASP: at least 2).",
+    ),
+    Setting(
+        "REMBUG_PASSWORD_HASH_MEMORY_KIB",
+        "65536",
+        "argon2id memory per hash in KiB (OWASP: at least 19456). Lower only in tests.",
+    ),
+    Setting("REMBUG_LOG_LEVEL", "INFO", "Python log level."),
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names it."""
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(name: str, value: str, minimum: int = 1) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    base_url: str
+    timezone: str = "Asia/Jakarta"
+    default_locale: str = "id"
+    run_worker: bool = True
+    worker_poll_seconds: float = 1.0
+    session_days: int = 14
+    login_max_failures: int = 5
+    login_max_failures_per_ip: int = 20
+    login_window_minutes: int = 15
+    comments_per_page: int = 20
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+
+        def get(name: str) -> str:
+            default = next(s.default for s in SETTINGS if s.name == name)
+            return env.get(name, "").strip() or default
+
+        data_dir = Path(get("REMBUG_DATA_DIR")).expanduser()
+        database_url = env.get("REMBUG_DATABASE_URL", "").strip() or (
+            f"sqlite:///{(data_dir / 'rembug.sqlite3').as_posix()}"
+        )
+        if database_url.startswith("postgres://") or database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+        locale = get("REMBUG_DEFAULT_LOCALE")
+        if locale not in {"id", "en"}:
+            raise SettingsError("REMBUG_DEFAULT_LOCALE must be id or en")
+        try:
+            poll = float(get("REMBUG_WORKER_POLL_SECONDS"))
+        except ValueError:
+            raise SettingsError("REMBUG_WORKER_POLL_SECONDS must be a number") from None
+        base_url = get("REMBUG_BASE_URL").rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError("REMBUG_BASE_URL must start with http:// or https://")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=env.get("REMBUG_SECRET_KEY", "").strip() or _stored_secret(data_dir),
+            base_url=base_url,
+            timezone=get("REMBUG_TIMEZONE"),
+            default_locale=locale,
+            run_worker=_bool("REMBUG_RUN_WORKER", get("REMBUG_RUN_WORKER")),
+            worker_poll_seconds=max(poll, 0.05),
+            session_days=_int("REMBUG_SESSION_DAYS", get("REMBUG_SESSION_DAYS")),
+            login_max_failures=_int("REMBUG_LOGIN_MAX_FAILURES", get("REMBUG_LOGIN_MAX_FAILURES")),
+            login_max_failures_per_ip=_int(
+                "REMBUG_LOGIN_MAX_FAILURES_PER_IP", get("REMBUG_LOGIN_MAX_FAILURES_PER_IP")
+            ),
+            login_window_minutes=_int(
+                "REMBUG_LOGIN_WINDOW_MINUTES", get("REMBUG_LOGIN_WINDOW_MINUTES")
+            ),
+            comments_per_page=_int("REMBUG_COMMENTS_PER_PAGE", get("REMBUG_COMMENTS_PER_PAGE")),
+            password_hash_time_cost=_int(
+                "REMBUG_PASSWORD_HASH_TIME_COST", get("REMBUG_PASSWORD_HASH_TIME_COST")
+            ),
+            password_hash_memory_kib=_int(
+                "REMBUG_PASSWORD_HASH_MEMORY_KIB", get("REMBUG_PASSWORD_HASH_MEMORY_KIB"), 1024
+            ),
+            log_level=get("REMBUG_LOG_LEVEL").upper(),
+            extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
+        )
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """Read the generated secret key, creating it (mode 0600) on first run."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

@@ -1,0 +1,442 @@
+"""Pages for visitors and citizens: home, consultations, comments, aspirations, accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from forum import actions, queries
+from forum.errors import N_, Invalid, NotFound
+from forum.models import (
+    Account,
+    Agency,
+    Aspiration,
+    Category,
+    Comment,
+    ConsultationStatus,
+    Region,
+    Visibility,
+)
+from forum.validation import TICKET_RE
+from forum.webkit import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    Ctx,
+    checkbox,
+    error_page,
+    form_errors,
+    parse_int,
+    safe_next,
+    view,
+)
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@view()
+def home(ctx: Ctx) -> Response:
+    db = ctx.db
+    open_now = queries.list_open_consultations(db, limit=10)
+    agencies = {a.id: a for a in queries.list_agencies(db, active_only=False)}
+    return ctx.render(
+        "home.html",
+        open_consultations=open_now,
+        upcoming=queries.list_upcoming_consultations(db, limit=5),
+        past=queries.list_past_consultations(db, limit=5),
+        responses=queries.list_latest_responses(db, limit=5),
+        agencies=agencies,
+    )
+
+
+@view()
+def consultations(ctx: Ctx) -> Response:
+    db = ctx.db
+    return ctx.render(
+        "consultations.html",
+        open_consultations=queries.list_open_consultations(db, limit=100),
+        upcoming=queries.list_upcoming_consultations(db, limit=50),
+        past=queries.list_past_consultations(db, limit=50),
+        agencies={a.id: a for a in queries.list_agencies(db, active_only=False)},
+    )
+
+
+def _consultation_page(
+    ctx: Ctx, position: int | None, status_code: int = 200, **extra: Any
+) -> Response:
+    db = ctx.db
+    consultation = queries.access_consultation(db, ctx.user, _path_int(ctx, "cid"))
+    sections = queries.list_sections(db, consultation.id)  # type: ignore[arg-type]
+    section = None
+    if position is not None:
+        section = next((s for s in sections if s.position == position), None)
+        if section is None:
+            raise NotFound(N_("This section does not exist."))
+    threads = queries.comment_threads(
+        db,
+        consultation.id,  # type: ignore[arg-type]
+        section_id=section.id if section else None,
+        whole_consultation=section is None,
+        page=ctx.query_int("halaman", 1),
+        per_page=ctx.settings.comments_per_page,
+        viewer=ctx.user,
+    )
+    agency = db.get(Agency, consultation.agency_id)
+    index = sections.index(section) if section else -1
+    return ctx.render(
+        "section.html" if section else "consultation.html",
+        status_code=status_code,
+        consultation=consultation,
+        agency=agency,
+        sections=sections,
+        section=section,
+        prev_section=sections[index - 1] if section and index > 0 else None,
+        next_section=sections[index + 1] if section and index + 1 < len(sections) else None,
+        threads=threads,
+        can_comment=consultation.status == ConsultationStatus.open,
+        can_manage=queries.can_manage_agency(ctx.user, consultation.agency_id),
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+def _path_int(ctx: Ctx, name: str) -> int:
+    value = parse_int(str(ctx.request.path_params.get(name, "")), 0)
+    if value == 0:
+        raise NotFound(N_("This page does not exist."))
+    return value
+
+
+@view()
+def consultation_page(ctx: Ctx) -> Response:
+    return _consultation_page(ctx, None)
+
+
+@view()
+def section_page(ctx: Ctx) -> Response:
+    return _consultation_page(ctx, _path_int(ctx, "position"))
+
+
+@view(login=True, durable=True)
+def post_comment(ctx: Ctx) -> Response:
+    db = ctx.db
+    consultation = queries.access_consultation(db, ctx.user, _path_int(ctx, "cid"))
+    section_id = parse_int(ctx.field("section_id"), 0) or None
+    parent_id = parse_int(ctx.field("parent_id"), 0) or None
+    back = safe_next(ctx.field("next") or f"/konsultasi/{consultation.id}")
+    try:
+        comment = actions.submit_comment(
+            db,
+            ctx.user,
+            consultation,
+            body=ctx.field("body"),
+            section_id=section_id,
+            parent_id=parent_id,
+        )
+    except Invalid as exc:
+        position = None
+        if section_id is not None:
+            sections = queries.list_sections(db, consultation.id or 0)
+            position = next((s.position for s in sections if s.id == section_id), None)
+        return _consultation_page(
+            ctx,
+            position,
+            status_code=400,
+            errors=form_errors(ctx, exc),
+            draft=ctx.field("body"),
+            draft_parent=parent_id,
+        )
+    assert comment.id is not None
+    return ctx.redirect(back.split("#")[0], "comment-submitted")
+
+
+def _support_target(ctx: Ctx) -> tuple[Comment | None, Aspiration | None]:
+    kind = ctx.field("kind")
+    target_id = parse_int(ctx.field("id"), 0)
+    if kind == "comment":
+        return queries.access_comment(ctx.db, ctx.user, target_id), None
+    if kind == "aspiration":
+        aspiration = ctx.db.get(Aspiration, target_id) if target_id else None
+        if aspiration is None or not queries.can_see_aspiration(ctx.user, aspiration):
+            raise NotFound(N_("This contribution is not public."))
+        return None, aspiration
+    raise Invalid(N_("Support one comment or one aspiration."))
+
+
+@view(login=True)
+def support(ctx: Ctx) -> Response:
+    comment, aspiration = _support_target(ctx)
+    back = safe_next(ctx.field("next") or "/")
+    if ctx.field("action") == "withdraw":
+        actions.withdraw_support(ctx.db, ctx.user, comment=comment, aspiration=aspiration)
+        return ctx.redirect(back, "support-withdrawn")
+    actions.add_support(ctx.db, ctx.user, comment=comment, aspiration=aspiration)
+    return ctx.redirect(back, "supported")
+
+
+@view(login=True)
+def withdraw_comment(ctx: Ctx) -> Response:
+    comment = queries.access_comment(ctx.db, ctx.user, _path_int(ctx, "comment_id"))
+    assert ctx.user is not None
+    actions.withdraw_comment(ctx.db, ctx.user, comment)
+    return ctx.redirect("/saya", "withdrawn")
+
+
+# --- aspirations ----------------------------------------------------------------------------
+
+
+@view()
+def aspirations(ctx: Ctx) -> Response:
+    db = ctx.db
+    page = queries.list_public_aspirations(db, page=ctx.query_int("halaman", 1))
+    return ctx.render(
+        "aspirations.html",
+        page=page,
+        categories=queries.lookup_names(db, [a.category_id for a in page.items], Category),
+        regions=queries.lookup_names(db, [a.region_id for a in page.items], Region),
+        agencies=queries.lookup_names(db, [a.agency_id for a in page.items if a.agency_id], Agency),
+    )
+
+
+def _aspiration_form(
+    ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None
+) -> Response:
+    db = ctx.db
+    return ctx.render(
+        "aspiration_new.html",
+        status_code=status_code,
+        categories=queries.list_categories(db),
+        regions=queries.regions_grouped(db),
+        agencies=queries.list_agencies(db),
+        errors=errors or {},
+        values={
+            name: ctx.field(name)
+            for name in ("title", "body", "category", "region", "agency", "visibility")
+        },
+    )
+
+
+@view(login=True)
+def aspiration_form(ctx: Ctx) -> Response:
+    return _aspiration_form(ctx)
+
+
+@view(login=True, durable=True)
+def submit_aspiration(ctx: Ctx) -> Response:
+    visibility = ctx.field("visibility", Visibility.public)
+    try:
+        aspiration = actions.submit_aspiration(
+            ctx.db,
+            ctx.user,
+            title=ctx.field("title"),
+            body=ctx.field("body"),
+            category_id=parse_int(ctx.field("category"), 0) or None,
+            region_id=parse_int(ctx.field("region"), 0) or None,
+            agency_id=parse_int(ctx.field("agency"), 0) or None,
+            visibility=Visibility(visibility) if visibility in set(Visibility) else None,
+        )
+    except Invalid as exc:
+        return _aspiration_form(ctx, 400, form_errors(ctx, exc))
+    return ctx.redirect(f"/aspirasi/{aspiration.ticket}", "aspiration-submitted")
+
+
+@view()
+def aspiration_page(ctx: Ctx) -> Response:
+    db = ctx.db
+    ticket = str(ctx.request.path_params["ticket"]).upper()
+    if not TICKET_RE.match(ticket):
+        raise NotFound(N_("No aspiration with this ticket number is visible to you."))
+    aspiration = queries.access_aspiration_by_ticket(db, ctx.user, ticket)
+    return ctx.render(
+        "aspiration.html",
+        aspiration=aspiration,
+        author=db.get(Account, aspiration.author_id),
+        author_shown=queries.author_shown(ctx.user, aspiration),
+        category=db.get(Category, aspiration.category_id),
+        region=db.get(Region, aspiration.region_id),
+        agency=db.get(Agency, aspiration.agency_id) if aspiration.agency_id else None,
+        responses=queries.list_aspiration_responses(db, aspiration.id),  # type: ignore[arg-type]
+        supported=queries.has_supported(db, ctx.user, aspiration_id=aspiration.id),  # type: ignore[arg-type]
+        can_respond=aspiration.agency_id is not None
+        and queries.can_manage_agency(ctx.user, aspiration.agency_id),
+        is_author=ctx.user is not None and ctx.user.id == aspiration.author_id,
+        errors={},
+    )
+
+
+@view(login=True)
+def withdraw_aspiration(ctx: Ctx) -> Response:
+    aspiration = queries.access_aspiration_by_ticket(
+        ctx.db, ctx.user, str(ctx.request.path_params["ticket"])
+    )
+    assert ctx.user is not None
+    actions.withdraw_aspiration(ctx.db, ctx.user, aspiration)
+    return ctx.redirect("/saya", "withdrawn")
+
+
+@view()
+def ticket_lookup(ctx: Ctx) -> Response:
+    number = ctx.query("nomor").strip().upper().replace(" ", "")
+    if not number:
+        return ctx.render("ticket.html", number="", error=None)
+    if not TICKET_RE.match(number):
+        return ctx.render(
+            "ticket.html",
+            status_code=400,
+            number=number,
+            error=ctx._("A ticket number looks like ASP-2026-000123."),
+        )
+    try:
+        queries.access_aspiration_by_ticket(ctx.db, ctx.user, number)
+    except NotFound:
+        return ctx.render(
+            "ticket.html",
+            status_code=404,
+            number=number,
+            error=ctx._("No aspiration with this ticket number is visible to you."),
+        )
+    return ctx.redirect(f"/aspirasi/{number}")
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+@view(write=False)
+def register_form(ctx: Ctx) -> Response:
+    return ctx.render(
+        "register.html", errors={}, values=dict.fromkeys(("name", "email", "phone"), "")
+    )
+
+
+@view()
+def register(ctx: Ctx) -> Response:
+    values = {name: ctx.field(name) for name in ("name", "email", "phone")}
+    try:
+        actions.register_citizen(
+            ctx.db,
+            name=values["name"],
+            email=values["email"].strip() or None,
+            phone=values["phone"].strip() or None,
+            password=ctx.field("password"),
+            consent=checkbox(ctx, "consent"),
+            locale=ctx.locale,
+        )
+        _, token = _log_in(ctx, values["email"].strip() or values["phone"].strip())
+    except Invalid as exc:
+        return ctx.render(
+            "register.html", status_code=400, errors=form_errors(ctx, exc), values=values
+        )
+    ctx.set_cookie(SESSION_COOKIE, token, ctx.settings.session_days * 24 * 3600)
+    return ctx.redirect(safe_next(ctx.field("next") or "/"), "registered")
+
+
+def _log_in(ctx: Ctx, login: str) -> tuple[Account, str]:
+    settings = ctx.settings
+    return actions.log_in(
+        ctx.db,
+        login=login,
+        password=ctx.field("password"),
+        ip=ctx.client_ip(),
+        user_agent=ctx.request.headers.get("user-agent", ""),
+        max_failures=settings.login_max_failures,
+        max_failures_per_ip=settings.login_max_failures_per_ip,
+        window=timedelta(minutes=settings.login_window_minutes),
+        session_days=settings.session_days,
+    )
+
+
+@view(write=False)
+def login_form(ctx: Ctx) -> Response:
+    return ctx.render("login.html", error=None, login="", next=safe_next(ctx.query("next") or "/"))
+
+
+@view()
+def login(ctx: Ctx) -> Response:
+    next_url = safe_next(ctx.field("next") or "/")
+    try:
+        _, token = _log_in(ctx, ctx.field("login"))
+    except Invalid as exc:
+        # The failed attempt must count even though this response rolls back: record it in
+        # its own transaction.
+        ctx.db.commit()
+        return ctx.render(
+            "login.html",
+            status_code=400,
+            error=ctx._(exc.message),
+            login=ctx.field("login"),
+            next=next_url,
+        )
+    ctx.set_cookie(SESSION_COOKIE, token, ctx.settings.session_days * 24 * 3600)
+    return ctx.redirect(next_url, "logged-in")
+
+
+@view()
+def logout(ctx: Ctx) -> Response:
+    token = ctx.request.cookies.get(SESSION_COOKIE, "")
+    if token:
+        actions.log_out(ctx.db, token)
+    ctx.set_cookie(SESSION_COOKIE, "", 0)
+    return ctx.redirect("/", "logged-out")
+
+
+@view(login=True)
+def my_contributions(ctx: Ctx) -> Response:
+    assert ctx.user is not None and ctx.user.id is not None
+    return ctx.render(
+        "me.html",
+        comments=queries.list_my_comments(ctx.db, ctx.user.id),
+        aspirations=queries.list_my_aspirations(ctx.db, ctx.user.id),
+    )
+
+
+async def set_language(request: Request) -> Response:
+    from starlette.responses import RedirectResponse
+
+    lang = request.path_params["lang"]
+    response = RedirectResponse(safe_next(request.query_params.get("next", "/")), status_code=303)
+    if lang in ("id", "en"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, path="/", samesite="lax")
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    services = request.app.state.services
+    try:
+        await run_in_threadpool(services.db.ping)
+    except Exception:
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def not_found(ctx: Ctx) -> Response:
+    return error_page(ctx, 404, N_("This page does not exist."))
+
+
+routes = [
+    Route("/", home),
+    Route("/healthz", healthz),
+    Route("/bahasa/{lang}", set_language),
+    Route("/konsultasi", consultations),
+    Route("/konsultasi/{cid}", consultation_page),
+    Route("/konsultasi/{cid}/bagian/{position}", section_page),
+    Route("/konsultasi/{cid}/komentar", post_comment, methods=["POST"]),
+    Route("/komentar/{comment_id}/tarik", withdraw_comment, methods=["POST"]),
+    Route("/dukung", support, methods=["POST"]),
+    Route("/aspirasi", aspirations),
+    Route("/aspirasi/baru", aspiration_form, methods=["GET"]),
+    Route("/aspirasi/baru", submit_aspiration, methods=["POST"]),
+    Route("/aspirasi/{ticket}", aspiration_page),
+    Route("/aspirasi/{ticket}/tarik", withdraw_aspiration, methods=["POST"]),
+    Route("/tiket", ticket_lookup),
+    Route("/daftar", register_form, methods=["GET"]),
+    Route("/daftar", register, methods=["POST"]),
+    Route("/masuk", login_form, methods=["GET"]),
+    Route("/masuk", login, methods=["POST"]),
+    Route("/keluar", logout, methods=["POST"]),
+    Route("/saya", my_contributions),
+]

@@ -1,0 +1,381 @@
+"""The web layer's plumbing: request context, the ``view`` wrapper (CSRF, roles, one database
+session per request, run in a worker thread), security headers, rendering and error pages."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from forum import actions, markup
+from forum.errors import N_, ActionError, Invalid, Msg, Throttled
+from forum.i18n import LOCALES, Formatter, gettext, jinja_callables
+from forum.models import Account, Role
+from forum.services import Services
+from forum.settings import Settings
+from forum.validation import MAX_ID, PASSWORD_MIN
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "rembug_session"
+CSRF_COOKIE = "rembug_csrf"
+LANG_COOKIE = "rembug_lang"
+FLASH_COOKIE = "rembug_flash"
+MAX_FORM_BYTES = 1_000_000
+FORM_EXPIRED = N_("This form has expired. Go back, reload the page and try again.")
+ROLE_REFUSED = N_("Your account is not allowed to open this page.")
+
+# Flash messages are chosen by key, so a cookie can never inject text.
+FLASHES: dict[str, str] = {
+    "comment-submitted": N_("Thank you! Your comment awaits review before it is public."),
+    "aspiration-submitted": N_("Thank you! Your aspiration awaits review."),
+    "logged-in": N_("You are logged in."),
+    "logged-out": N_("You are logged out."),
+    "registered": N_("Welcome! Your account is ready."),
+    "saved": N_("Saved."),
+    "published": N_("Published."),
+    "closed": N_("The consultation is closed."),
+    "approved": N_("Approved and published."),
+    "rejected": N_("Rejected; the author sees the reason."),
+    "supported": N_("Thank you for your support."),
+    "support-withdrawn": N_("Your support is withdrawn."),
+    "withdrawn": N_("Withdrawn."),
+    "responded": N_("Official response published."),
+}
+
+
+def csrf_token_for(secret_key: str, cookie_value: str) -> str:
+    """The form token is an HMAC of the visitor's CSRF cookie (signed double submit)."""
+    return hmac.new(secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
+
+
+class BaseMiddleware:
+    """Sets the CSRF cookie when missing and security headers on every response."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        new_cookie = None
+        if not (16 <= len(cookie) <= 64 and cookie.isascii()):
+            cookie = new_cookie = secrets.token_urlsafe(24)
+        scope.setdefault("state", {})["csrf_cookie"] = cookie
+        settings = self.services.settings
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                for name, value in _security_headers(settings.secure_cookies):
+                    headers.append((name, value))
+                if new_cookie is not None:
+                    secure = "; Secure" if settings.secure_cookies else ""
+                    cookie_header = (
+                        f"{CSRF_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                    )
+                    headers.append((b"set-cookie", cookie_header.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (
+            b"content-security-policy",
+            b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+    ]
+    if https:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: the request, parsed form, current account and a db session."""
+
+    request: Request
+    services: Services
+    db: Session
+    user: Account | None
+    locale: str
+    form: FormData | None = None
+    cookies_to_set: list[tuple[str, str, int | None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def _(self, message: str, **params: Any) -> str:
+        return gettext(self.locale, message, **params)
+
+    def msg(self, message: Msg) -> str:
+        return gettext(self.locale, message.text, **message.params)
+
+    def field(self, name: str, default: str = "") -> str:
+        if self.form is None:
+            return default
+        value = self.form.get(name, default)
+        return value if isinstance(value, str) else default
+
+    def query(self, name: str, default: str = "") -> str:
+        return self.request.query_params.get(name, default)[:500]
+
+    def query_int(self, name: str, default: int = 1) -> int:
+        return parse_int(self.request.query_params.get(name, ""), default)
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        env = self.services.templates
+        fmt = Formatter(self.locale, self.settings.timezone)
+        flash_key = self.request.cookies.get(FLASH_COOKIE, "")
+        flash = gettext(self.locale, FLASHES[flash_key]) if flash_key in FLASHES else None
+        html = env.get_template(template).render(
+            request=self.request,
+            user=self.user,
+            locale=self.locale,
+            locales=LOCALES,
+            csrf_token=csrf_token_for(self.settings.secret_key, self.request.state.csrf_cookie),
+            fmt=fmt,
+            flash=flash,
+            Role=Role,
+            md=markup.render_comment,
+            md_doc=markup.render_document,
+            md_inline=markup.render_inline,
+            current_path=self.request.url.path,
+            password_min=PASSWORD_MIN,
+            **jinja_callables(self.locale),
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status_code)
+        if flash_key:
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        self._apply_cookies(response)
+        return response
+
+    def redirect(self, url: str, flash: str | None = None) -> RedirectResponse:
+        response = RedirectResponse(safe_next(url), status_code=303)
+        if flash is not None:
+            assert flash in FLASHES
+            response.set_cookie(
+                FLASH_COOKIE,
+                flash,
+                max_age=60,
+                path="/",
+                samesite="lax",
+                httponly=True,
+                secure=self.settings.secure_cookies,
+            )
+        self._apply_cookies(response)
+        return response
+
+    def set_cookie(self, name: str, value: str, max_age: int | None) -> None:
+        self.cookies_to_set.append((name, value, max_age))
+
+    def _apply_cookies(self, response: Response) -> None:
+        for name, value, max_age in self.cookies_to_set:
+            if max_age == 0:
+                response.delete_cookie(name, path="/")
+            else:
+                response.set_cookie(
+                    name,
+                    value,
+                    max_age=max_age,
+                    path="/",
+                    httponly=True,
+                    samesite="lax",
+                    secure=self.settings.secure_cookies,
+                )
+
+    def client_ip(self) -> str:
+        return self.request.client.host if self.request.client else "unknown"
+
+
+def parse_int(value: str | None, default: int) -> int:
+    """Bounded integer from a query/path/form value (never a 500 on huge numbers)."""
+    if value is None or not value.isdigit() or len(value) > 10:
+        return default
+    number = int(value)
+    return number if 0 < number <= MAX_ID else default
+
+
+def safe_next(url: str) -> str:
+    """Only same-site relative paths (no //host, no scheme) may be redirected to."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+        return "/"
+    if "\\" in url:
+        return "/"
+    return url
+
+
+def pick_locale(request: Request, default: str) -> str:
+    lang = request.cookies.get(LANG_COOKIE, "")
+    return lang if lang in LOCALES else default
+
+
+Handler = Callable[[Ctx], Response]
+
+
+def view(
+    *,
+    roles: tuple[Role, ...] | None = None,
+    login: bool = False,
+    write: bool | None = None,
+    durable: bool = False,
+) -> Callable[[Handler], Callable[[Request], Any]]:
+    """Wrap a synchronous handler: parse the form, check CSRF (POST), load the account, check
+    roles, and run it in a worker thread with one database session that commits when the
+    response is below 400 and rolls back otherwise (so a rejected form stores nothing)."""
+
+    def decorate(handler: Handler) -> Callable[[Request], Any]:
+        @wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            services: Services = request.app.state.services
+            form = None
+            if request.method == "POST":
+                length = request.headers.get("content-length", "0")
+                if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+                    return PlainTextResponse("Request too large", status_code=413)
+                form = await request.form(max_files=0, max_fields=200)
+            return await run_in_threadpool(_run, handler, request, services, form)
+
+        def _run(
+            handler: Handler, request: Request, services: Services, form: FormData | None
+        ) -> Response:
+            is_write = write if write is not None else request.method == "POST"
+            locale = pick_locale(request, services.settings.default_locale)
+            db = services.db.session(write=is_write, durable=durable)
+            try:
+                token = request.cookies.get(SESSION_COOKIE, "")
+                user = actions.session_account(db, token) if 20 <= len(token) <= 100 else None
+                ctx = Ctx(request, services, db, user, locale, form)
+                if form is not None and not _csrf_ok(ctx):
+                    db.rollback()
+                    return error_page(
+                        ctx,
+                        403,
+                        N_("This form has expired. Go back, reload the page and try again."),
+                    )
+                if (login or roles) and user is None:
+                    db.rollback()
+                    return ctx.redirect("/masuk?next=" + _quoted(request.url.path))
+                if roles and user is not None and user.role not in roles:
+                    db.rollback()
+                    return error_page(
+                        ctx, 403, N_("Your account is not allowed to open this page.")
+                    )
+                try:
+                    response = handler(ctx)
+                except ActionError as exc:
+                    db.rollback()
+                    response = action_error_page(ctx, exc)
+                if is_write and response.status_code < 400:
+                    db.commit()
+                else:
+                    db.rollback()
+                return response
+            except BaseException:
+                db.rollback()
+                raise
+            finally:
+                db.close()
+
+        return endpoint
+
+    return decorate
+
+
+def _quoted(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def _csrf_ok(ctx: Ctx) -> bool:
+    sent = ctx.field("csrf_token")
+    expected = csrf_token_for(ctx.settings.secret_key, ctx.request.state.csrf_cookie)
+    return bool(sent) and hmac.compare_digest(sent, expected)
+
+
+def error_page(ctx: Ctx, status: int, message: str, **params: Any) -> HTMLResponse:
+    titles = {
+        400: N_("Please check your input"),
+        403: N_("Not allowed"),
+        404: N_("Page not found"),
+        409: N_("Not possible now"),
+        413: N_("Too large"),
+        429: N_("Too many attempts"),
+        500: N_("Something went wrong"),
+    }
+    return ctx.render(
+        "error.html",
+        status_code=status,
+        title=ctx._(titles.get(status, titles[400])),
+        message=ctx._(message, **params),
+    )
+
+
+def action_error_page(ctx: Ctx, exc: ActionError) -> HTMLResponse:
+    response = error_page(ctx, exc.status_code, exc.message, **exc.params)
+    if isinstance(exc, Throttled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def form_errors(ctx: Ctx, exc: Invalid) -> dict[str, str]:
+    return {name: ctx.msg(message) for name, message in exc.field_errors.items()}
+
+
+async def http_exception_page(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 405:
+        return PlainTextResponse("Method not allowed", status_code=405)
+    return await run_in_threadpool(_plain_error_page, request, status)
+
+
+def _plain_error_page(request: Request, status: int) -> Response:
+    services: Services = request.app.state.services
+    messages = {
+        404: N_("We cannot find this page. Check the address or start from the home page."),
+        500: N_("Our mistake: the page could not be shown. Please try again in a moment."),
+    }
+    with services.db.read() as db:
+        ctx = Ctx(
+            request, services, db, None, pick_locale(request, services.settings.default_locale)
+        )
+        if not hasattr(request.state, "csrf_cookie"):
+            request.state.csrf_cookie = secrets.token_urlsafe(24)
+        return error_page(ctx, status, messages.get(status, messages[500]))
+
+
+def checkbox(ctx: Ctx, name: str) -> bool:
+    return ctx.field(name) in {"on", "1", "true", "yes"}
+
+
+def as_markup(text: str) -> Markup:
+    return Markup.escape(text)

@@ -1,0 +1,1 @@
+"""Full-text search over published content; fed by forum events after commit."""

@@ -1,0 +1,96 @@
+"""Site-wide behaviour: health check, error pages, language switch, escaping, headers."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from forum import actions
+from forum.models import Consultation
+from tests.conftest import Browser, World
+
+
+def test_healthz_checks_the_database(browser: Browser) -> None:
+    response = browser.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_friendly_404_in_indonesian_by_default(browser: Browser) -> None:
+    response = browser.get("/tidak-ada-halaman-ini")
+    assert response.status_code == 404
+    assert '<html lang="id">' in response.text
+    assert "Halaman" in response.text and 'href="/"' in response.text
+
+
+def test_language_switch_to_english_and_back(browser: Browser) -> None:
+    response = browser.get("/bahasa/en?next=/konsultasi", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/konsultasi"
+    page = browser.get("/konsultasi").text
+    assert '<html lang="en">' in page and "Consultations" in page
+    browser.get("/bahasa/id?next=https://evil.example", follow_redirects=False)
+    page = browser.get("/konsultasi").text
+    assert '<html lang="id">' in page and "Konsultasi" in page
+
+
+def test_security_headers_on_every_response(browser: Browser) -> None:
+    for path in ("/", "/tidak-ada", "/healthz"):
+        headers = browser.get(path).headers
+        csp = headers["content-security-policy"]
+        assert (
+            "object-src 'none'" in csp
+            and "base-uri 'none'" in csp
+            and "frame-ancestors 'none'" in csp
+        )
+        assert "unsafe-inline" not in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+
+
+def test_user_text_is_escaped_and_markdown_sanitised(browser: Browser, world: World) -> None:
+    consultation = world.consultation()
+    attack = (
+        "<script>alert(1)</script> **tebal** [klik](javascript:alert(2)) "
+        "<img src=x onerror=alert(3)> [situs](https://contoh.id)"
+    )
+    with world.services.db.write() as db:
+        comment = actions.submit_comment(
+            db, world.citizen, db.get(Consultation, consultation.id), body=attack
+        )
+        actions.publish_comment(db, world.moderator, comment)
+        account = db.get(actions.Account, world.citizen.id)
+        account.name = '<b onmouseover="x">Warga</b>'
+        db.add(account)
+    html = browser.get(f"/konsultasi/{consultation.id}").text
+    assert "<script>alert(1)" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;" in html  # shown as text, not run
+    assert "<strong>tebal</strong>" in html
+    assert 'href="https://contoh.id"' in html and 'rel="nofollow ugc noopener noreferrer"' in html
+    assert "&lt;b onmouseover=&#34;x&#34;&gt;Warga&lt;/b&gt;" in html or "&lt;b onmouseover" in html
+
+
+def test_static_assets_are_served_compressed(browser: Browser) -> None:
+    response = browser.get("/static/rembug.css", headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200 and response.headers.get("content-encoding") == "gzip"
+
+
+def test_oversized_form_is_refused(browser: Browser, world: World) -> None:
+    browser.login(world.citizen)
+    response = browser.submit("/saya", "/aspirasi/baru", {"body": "x" * 1_100_000})
+    assert response.status_code == 413
+
+
+def test_pages_answer_without_a_logged_in_user(browser: Browser, world: World) -> None:
+    consultation = world.consultation()
+    for path in (
+        "/",
+        "/konsultasi",
+        f"/konsultasi/{consultation.id}",
+        f"/konsultasi/{consultation.id}/bagian/1",
+        "/aspirasi",
+        "/tiket",
+        "/daftar",
+        "/masuk",
+    ):
+        assert browser.get(path).status_code == 200, path
+    assert browser.get("/tiket?nomor=bukan-tiket").status_code == 400
+    with world.services.db.read() as db:
+        assert db.exec(select(Consultation)).first() is not None

@@ -1,0 +1,150 @@
+"""The ``rembug`` command as an operator runs it: migrate, demo, create-user, and a clear
+refusal to serve an unmigrated database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import select
+
+from forum.app import build_services
+from forum.models import Account, Aspiration, Comment, Consultation, Region
+from forum.settings import Settings
+
+RUN_WORKER_OFF = {
+    "REMBUG_RUN_WORKER": "false",
+    "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",
+    "REMBUG_PASSWORD_HASH_TIME_COST": "1",
+}
+
+
+def rembug(
+    env: dict[str, str], *args: str, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "forum.cli", *args],
+        env={**os.environ, **RUN_WORKER_OFF, **env},
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def fresh_env(tmp_path: Path) -> dict[str, str]:
+    """A brand-new SQLite deployment (the CLI tests need their own empty database)."""
+    return {"REMBUG_DATA_DIR": str(tmp_path / "var")}
+
+
+def test_serve_refuses_an_unmigrated_database(fresh_env: dict[str, str]) -> None:
+    result = rembug(fresh_env, "serve", "--port", "1")
+    assert result.returncode != 0
+    assert "rembug migrate" in result.stderr
+    assert "belum dimigrasi" in result.stderr
+
+
+def test_migrate_then_demo_then_create_user(fresh_env: dict[str, str]) -> None:
+    migrated = rembug(fresh_env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "Selesai" in migrated.stdout
+    again = rembug(fresh_env, "migrate")  # idempotent
+    assert again.returncode == 0 and "0 wilayah" in again.stdout
+
+    demo = rembug(fresh_env, "demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "admin@contoh.id" in demo.stdout or "@contoh.id" in demo.stdout
+    passwords = (Path(fresh_env["REMBUG_DATA_DIR"]) / "demo-passwords.txt").read_text()
+    assert len(passwords.splitlines()) >= 9
+    assert (
+        oct((Path(fresh_env["REMBUG_DATA_DIR"]) / "demo-passwords.txt").stat().st_mode)[-3:]
+        == "600"
+    )
+
+    settings = Settings.from_env({**RUN_WORKER_OFF, **fresh_env})
+    services = build_services(settings)
+    with services.db.read() as db:
+        consultations = db.exec(select(Consultation)).all()
+        assert {c.status for c in consultations} == {"open", "closed"}
+        open_one = next(c for c in consultations if c.status == "open")
+        assert open_one.title.startswith("Kebijakan dan Strategi Nasional")
+        statuses = {c.status for c in db.exec(select(Comment))}
+        assert statuses >= {"published", "pending", "rejected"}
+        aspiration_states = {a.status for a in db.exec(select(Aspiration))}
+        assert aspiration_states >= {"pending", "rejected", "responded"}
+        roles = {a.role for a in db.exec(select(Account))}
+        assert roles == {"citizen", "official", "moderator", "admin"}
+        assert len(db.exec(select(Region)).all()) > 500
+    services.db.engine.dispose()
+    assert "sudah ada" in rembug(fresh_env, "demo").stdout  # a second run changes nothing
+
+    created = rembug(
+        fresh_env,
+        "create-user",
+        "--role",
+        "official",
+        "--agency",
+        "komdigi",
+        "--name",
+        "Petugas Baru",
+        "--email",
+        "petugas.baru@contoh.id",
+        "--password",
+        "rahasia-sekali-123",
+    )
+    assert created.returncode == 0, created.stderr
+    unknown = rembug(
+        fresh_env,
+        "create-user",
+        "--role",
+        "official",
+        "--agency",
+        "tidak-ada",
+        "--name",
+        "X",
+        "--email",
+        "x@contoh.id",
+        "--password",
+        "rahasia-sekali-123",
+    )
+    assert unknown.returncode != 0 and "tidak-ada" in unknown.stderr
+    short = rembug(
+        fresh_env,
+        "create-user",
+        "--role",
+        "citizen",
+        "--name",
+        "Pendek",
+        "--email",
+        "p@contoh.id",
+        "--password",
+        "123",
+    )
+    assert short.returncode == 2 and "password" in short.stderr
+
+
+def test_secret_key_is_generated_once_with_private_permissions(fresh_env: dict[str, str]) -> None:
+    first = Settings.from_env(fresh_env).secret_key
+    second = Settings.from_env(fresh_env).secret_key
+    assert first == second and len(first) >= 40
+    path = Path(fresh_env["REMBUG_DATA_DIR"]) / "secret_key"
+    assert oct(path.stat().st_mode)[-3:] == "600"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(fresh_env: dict[str, str]) -> None:
+    assert rembug(fresh_env, "migrate").returncode == 0
+    services = build_services(Settings.from_env({**RUN_WORKER_OFF, **fresh_env}))
+    with services.db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    services.db.engine.dispose()
+    plain = create_engine(f"sqlite:///{fresh_env['REMBUG_DATA_DIR']}/rembug.sqlite3")
+    with plain.connect() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    plain.dispose()
