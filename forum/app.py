@@ -17,23 +17,27 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from forum import passwords, web, web_admin, web_manage
+from bots.plugin import PLUGIN as BOTS
+from forum import i18n, passwords, web, web_admin, web_manage
 from forum.db import Database, check_migrated, make_engine
 from forum.events import EventBus
+from forum.outbox import Worker
+from forum.plugins import Plugin
 from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
 from forum.webkit import BaseMiddleware, http_exception_page
-from moderation import web as moderation_web
+from moderation.plugin import PLUGIN as MODERATION
+from search.plugin import PLUGIN as SEARCH
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+PLUGINS: tuple[Plugin, ...] = (MODERATION, SEARCH, BOTS)
 
 
-def build_templates() -> Environment:
-    loader = FileSystemLoader(
-        [str(HERE / "templates"), str(HERE.parent / "moderation" / "templates")]
-    )
+def build_templates(plugins: tuple[Plugin, ...] = PLUGINS) -> Environment:
+    folders = [HERE / "templates", *(p.template_dir for p in plugins if p.template_dir)]
+    loader = FileSystemLoader([str(folder) for folder in folders])
     env = Environment(
         loader=loader,
         autoescape=select_autoescape(["html", "xml"]),
@@ -48,7 +52,10 @@ def build_templates() -> Environment:
     return env
 
 
-def build_services(settings: Settings, *, check_schema: bool = True) -> Services:
+def build_services(
+    settings: Settings, *, check_schema: bool = True, plugins: tuple[Plugin, ...] = PLUGINS
+) -> Services:
+    """Everything one process needs, with every plugin's subscribers and job handlers."""
     passwords.configure(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
     )
@@ -57,11 +64,13 @@ def build_services(settings: Settings, *, check_schema: bool = True) -> Services
     if check_schema:
         check_migrated(engine)
     services = Services(
-        settings=settings, db=Database(engine, bus), bus=bus, templates=build_templates()
+        settings=settings, db=Database(engine, bus), bus=bus, templates=build_templates(plugins)
     )
-    # Packages plug in here (moderation, search and bots subscribe to forum events).
-    from forum.outbox import Worker
-
+    services.plugins = plugins
+    for plugin in plugins:
+        if plugin.locale_dir:
+            i18n.add_catalog_dir(plugin.locale_dir)
+        plugin.setup(services)
     services.worker = Worker(services.db, services.job_handlers, services=services)
     bus.on_commit(services.worker.wake)
     return services
@@ -78,21 +87,25 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
-        if settings.run_worker:
-            task = asyncio.create_task(run_background(services, stop))
-        try:
-            yield
-        finally:
-            stop.set()
-            if task is not None:
-                await task
-            services.db.engine.dispose()
+        async with contextlib.AsyncExitStack() as stack:
+            for plugin in services.plugins:
+                if plugin.lifespan is not None:
+                    await stack.enter_async_context(plugin.lifespan(services))
+            if settings.run_worker:
+                task = asyncio.create_task(run_background(services, stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                if task is not None:
+                    await task
+        services.db.engine.dispose()
 
     routes = [
         *web.routes,
         *web_manage.routes,
         *web_admin.routes,
-        *moderation_web.routes,
+        *(route for plugin in services.plugins for route in plugin.routes(services)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

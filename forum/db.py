@@ -111,22 +111,25 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+def head_revisions() -> set[str]:
+    """The newest revision of every branch (each package may keep its own branch)."""
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def check_migrated(engine: Engine) -> None:
     """Refuse to run on a schema older (or newer) than the code, with the command to fix it."""
-    current, head = current_revision(engine), head_revision()
-    if current != head:
+    current, heads = current_revisions(engine), head_revisions()
+    if current != heads:
+        now = ", ".join(sorted(current)) or "kosong"
         raise DatabaseNotMigrated(
             "Basis data belum dimigrasi ke versi terbaru "
-            f"(sekarang: {current or 'kosong'}, dibutuhkan: {head}). Jalankan: rembug migrate\n"
+            f"(sekarang: {now}; dibutuhkan: {', '.join(sorted(heads))}). "
+            "Jalankan: rembug migrate\n"
             "The database is not migrated to the latest schema. Run: rembug migrate"
         )
 
@@ -139,6 +142,6 @@ def migrate(url: str) -> None:
         with engine.begin() as conn:
             config = alembic_config(url)
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
     finally:
         engine.dispose()

@@ -23,20 +23,40 @@ from markupsafe import Markup
 LOCALES = ("id", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LOCALE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+# The forum's catalog first; each plugin adds its own folder (forum.plugins.Plugin.locale_dir).
+_catalog_dirs: list[Path] = [LOCALE_DIR]
 
 
-@lru_cache(maxsize=len(LOCALES))
-def translations(locale: str) -> Translations:
-    """Catalog for ``locale``, compiled in memory from the committed .po file."""
-    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+def add_catalog_dir(path: Path) -> None:
+    if path not in _catalog_dirs:
+        _catalog_dirs.append(path)
+        translations.cache_clear()
+
+
+def _load(path: Path, locale: str) -> Translations | None:
     if not path.exists():
-        return Translations()
+        return None
     with path.open("rb") as fh:
         catalog = read_po(fh, locale=locale)
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> Translations:
+    """Catalogs for ``locale`` (forum and plugins), compiled in memory from the .po files."""
+    merged: Translations | None = None
+    for folder in _catalog_dirs:
+        loaded = _load(folder / locale / "LC_MESSAGES" / "messages.po", locale)
+        if loaded is None:
+            continue
+        if merged is None:
+            merged = loaded
+        else:
+            merged.merge(loaded)
+    return merged or Translations()
 
 
 def gettext(locale: str, message: str, **params: Any) -> str:

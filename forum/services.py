@@ -23,3 +23,4 @@ class Services:
     worker: Worker | None = None
     # Filled by packages that plug in (search index, chat channels, ...), keyed by name.
     extensions: dict[str, Any] = field(default_factory=dict)
+    plugins: tuple[Any, ...] = ()

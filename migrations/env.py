@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-import forum.models  # noqa: F401 - registers the tables on SQLModel.metadata
+import forum.app  # noqa: F401 - imports every package's models onto SQLModel.metadata
 
 target_metadata = SQLModel.metadata
 config = context.config

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from forum.app import PLUGINS
 from forum.settings import SETTINGS
+
+ALL_SETTINGS = SETTINGS + tuple(s for plugin in PLUGINS for s in plugin.settings)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +26,7 @@ def test_forum_core_does_not_import_bots_search_or_moderation() -> None:
 def test_every_setting_is_documented() -> None:
     docs = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
-    for setting in SETTINGS:
+    for setting in ALL_SETTINGS:
         assert f"`{setting.name}`" in docs, f"{setting.name} missing from docs/configuration.md"
         assert re.search(rf"^#?\s*{setting.name}=", example, re.M), (
             f"{setting.name} missing from .env.example"
