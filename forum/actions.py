@@ -164,6 +164,20 @@ def create_account(
     return account
 
 
+def create_chat_account(db: Session, *, name: str, locale: str = "id") -> Account:
+    """A citizen who takes part from a chat only: no email, phone or password (the channel
+    identity is kept by the bots package and can later be linked to a web account)."""
+    name = clean_text(name)[:120] or "Warga"
+    account = Account(
+        name=name, role=Role.citizen, locale=locale if locale in {"id", "en"} else "id"
+    )
+    db.add(account)
+    db.flush()
+    assert account.id is not None
+    ev.emit(db, ev.AccountRegistered(account.id))
+    return account
+
+
 def register_citizen(
     db: Session,
     *,
@@ -813,9 +827,8 @@ def _next_ticket(db: Session, year: int) -> str:
     return f"ASP-{year}-{serial:06d}"
 
 
-def submit_aspiration(
+def check_aspiration(
     db: Session,
-    author: Account | None,
     *,
     title: str,
     body: str,
@@ -823,12 +836,8 @@ def submit_aspiration(
     region_id: int | None,
     agency_id: int | None,
     visibility: Visibility | None,
-    channel: Channel = Channel.web,
-    now: datetime | None = None,
-) -> Aspiration:
-    """Store an aspiration as pending review with a fresh ticket number."""
-    author = _require_citizen_content_author(author)
-    now = now or utcnow()
+) -> None:
+    """Raise Invalid with every problem of an aspiration's fields; writes nothing."""
     title, body = clean_text(title), clean_text(body)
     errors: dict[str, Msg | None] = {
         "title": text_length_error(title, TITLE_MIN, TITLE_MAX),
@@ -846,6 +855,34 @@ def submit_aspiration(
     if visibility is None:
         errors["visibility"] = Msg(N_("Choose who may see it."))
     _invalid(**errors)
+
+
+def submit_aspiration(
+    db: Session,
+    author: Account | None,
+    *,
+    title: str,
+    body: str,
+    category_id: int | None,
+    region_id: int | None,
+    agency_id: int | None,
+    visibility: Visibility | None,
+    channel: Channel = Channel.web,
+    now: datetime | None = None,
+) -> Aspiration:
+    """Store an aspiration as pending review with a fresh ticket number."""
+    author = _require_citizen_content_author(author)
+    now = now or utcnow()
+    title, body = clean_text(title), clean_text(body)
+    check_aspiration(
+        db,
+        title=title,
+        body=body,
+        category_id=category_id,
+        region_id=region_id,
+        agency_id=agency_id,
+        visibility=visibility,
+    )
     assert visibility is not None
     aspiration = Aspiration(
         ticket=_next_ticket(db, now.year),

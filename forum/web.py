@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from forum import actions, queries
 from forum.errors import N_, Invalid, NotFound
+from forum.extensions import MORE_LIKE_THIS, PROFILE_LINKS, SIMILAR_ASPIRATIONS
 from forum.models import (
     Account,
     Agency,
@@ -202,12 +203,19 @@ def aspirations(ctx: Ctx) -> Response:
 
 
 def _aspiration_form(
-    ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None
+    ctx: Ctx,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    similar: list[Aspiration] | None = None,
+    previewed: bool = False,
 ) -> Response:
     db = ctx.db
     return ctx.render(
         "aspiration_new.html",
         status_code=status_code,
+        similar=similar or [],
+        previewed=previewed,
+        has_preview=SIMILAR_ASPIRATIONS in ctx.services.extensions,
         categories=queries.list_categories(db),
         regions=queries.regions_grouped(db),
         agencies=queries.list_agencies(db),
@@ -226,18 +234,24 @@ def aspiration_form(ctx: Ctx) -> Response:
 
 @view(login=True, durable=True)
 def submit_aspiration(ctx: Ctx) -> Response:
+    """Send, or (when a plugin can find similar aspirations) first preview the similar ones
+    so the citizen may support an existing aspiration instead of filing a duplicate."""
     visibility = ctx.field("visibility", Visibility.public)
+    fields: dict[str, Any] = {
+        "title": ctx.field("title"),
+        "body": ctx.field("body"),
+        "category_id": parse_int(ctx.field("category"), 0) or None,
+        "region_id": parse_int(ctx.field("region"), 0) or None,
+        "agency_id": parse_int(ctx.field("agency"), 0) or None,
+        "visibility": Visibility(visibility) if visibility in set(Visibility) else None,
+    }
+    find_similar = ctx.services.extensions.get(SIMILAR_ASPIRATIONS)
     try:
-        aspiration = actions.submit_aspiration(
-            ctx.db,
-            ctx.user,
-            title=ctx.field("title"),
-            body=ctx.field("body"),
-            category_id=parse_int(ctx.field("category"), 0) or None,
-            region_id=parse_int(ctx.field("region"), 0) or None,
-            agency_id=parse_int(ctx.field("agency"), 0) or None,
-            visibility=Visibility(visibility) if visibility in set(Visibility) else None,
-        )
+        if find_similar is not None and ctx.field("step") != "send":
+            actions.check_aspiration(ctx.db, **fields)
+            similar = find_similar(ctx.db, ctx.user, fields["title"], fields["body"], 5)
+            return _aspiration_form(ctx, similar=similar, previewed=True)
+        aspiration = actions.submit_aspiration(ctx.db, ctx.user, **fields)
     except Invalid as exc:
         return _aspiration_form(ctx, 400, form_errors(ctx, exc))
     return ctx.redirect(f"/aspirasi/{aspiration.ticket}", "aspiration-submitted")
@@ -250,8 +264,16 @@ def aspiration_page(ctx: Ctx) -> Response:
     if not TICKET_RE.match(ticket):
         raise NotFound(N_("No aspiration with this ticket number is visible to you."))
     aspiration = queries.access_aspiration_by_ticket(db, ctx.user, ticket)
+    can_respond = aspiration.agency_id is not None and queries.can_manage_agency(
+        ctx.user, aspiration.agency_id
+    )
+    more_like_this = ctx.services.extensions.get(MORE_LIKE_THIS)
+    similar = []
+    if more_like_this is not None and (can_respond or queries.is_moderator(ctx.user)):
+        similar = more_like_this(db, ctx.user, aspiration, 5)
     return ctx.render(
         "aspiration.html",
+        similar=similar,
         aspiration=aspiration,
         author=db.get(Account, aspiration.author_id),
         author_shown=queries.author_shown(ctx.user, aspiration),
@@ -260,8 +282,7 @@ def aspiration_page(ctx: Ctx) -> Response:
         agency=db.get(Agency, aspiration.agency_id) if aspiration.agency_id else None,
         responses=queries.list_aspiration_responses(db, aspiration.id),  # type: ignore[arg-type]
         supported=queries.has_supported(db, ctx.user, aspiration_id=aspiration.id),  # type: ignore[arg-type]
-        can_respond=aspiration.agency_id is not None
-        and queries.can_manage_agency(ctx.user, aspiration.agency_id),
+        can_respond=can_respond,
         is_author=ctx.user is not None and ctx.user.id == aspiration.author_id,
         errors={},
     )
@@ -387,6 +408,7 @@ def my_contributions(ctx: Ctx) -> Response:
     assert ctx.user is not None and ctx.user.id is not None
     return ctx.render(
         "me.html",
+        profile_links=ctx.services.extensions.get(PROFILE_LINKS, []),
         comments=queries.list_my_comments(ctx.db, ctx.user.id),
         aspirations=queries.list_my_aspirations(ctx.db, ctx.user.id),
     )

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forum import actions, markup
 from forum.errors import N_, ActionError, Invalid, Msg, Throttled
+from forum.extensions import NAV_LINKS
 from forum.i18n import LOCALES, Formatter, gettext, jinja_callables
 from forum.models import Account, Role
 from forum.services import Services
@@ -168,6 +169,7 @@ class Ctx:
             md_inline=markup.render_inline,
             current_path=self.request.url.path,
             password_min=PASSWORD_MIN,
+            nav_links=self.services.extensions.get(NAV_LINKS, []),
             **jinja_callables(self.locale),
             **context,
         )

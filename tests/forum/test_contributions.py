@@ -406,3 +406,56 @@ def test_thread_pages_use_a_fixed_number_of_queries(
     assert "Komentar nomor 44" in third and "Balasan 44" in third
     assert count_queries.count <= 12
     assert browser.get(page + "?halaman=999").status_code == 200  # clamped to the last page
+
+
+def test_preview_step_offers_similar_aspirations_when_a_plugin_finds_them(
+    browser: Browser, world: World
+) -> None:
+    """With a SIMILAR_ASPIRATIONS provider installed, the form first shows look-alikes
+    (nothing stored), then sends on the second step."""
+    from forum.extensions import SIMILAR_ASPIRATIONS
+
+    with world.services.db.write() as db:
+        existing = actions.submit_aspiration(
+            db,
+            world.other_citizen,
+            title="Lampu jalan padam di Antapani",
+            body="Lampu jalan di Antapani padam sejak minggu lalu.",
+            category_id=category_id(world),
+            region_id=region_id(world),
+            agency_id=None,
+            visibility=actions.Visibility.public,
+        )
+        actions.publish_aspiration(db, world.moderator, existing)
+    seen: list[str] = []
+
+    def similar(db, viewer, title, body, limit):  # type: ignore[no-untyped-def]
+        seen.append(title)
+        return [db.get(Aspiration, existing.id)]
+
+    world.services.extensions[SIMILAR_ASPIRATIONS] = similar
+    browser.login(world.citizen)
+    preview = submit_aspiration(browser, world)
+    assert preview.status_code == 200 and seen == ["Lampu jalan mati di Jalan Antapani"]
+    assert existing.ticket in preview.text and 'value="send"' in preview.text
+    with world.services.db.read() as db:
+        assert db.exec(select(func.count()).select_from(Aspiration)).one() == 1
+    sent = submit_aspiration(browser, world, step="send")
+    assert sent.status_code == 303
+    with world.services.db.read() as db:
+        assert db.exec(select(func.count()).select_from(Aspiration)).one() == 2
+
+
+def test_chat_only_citizen_can_contribute(world: World) -> None:
+    consultation = world.consultation()
+    with world.services.db.write() as db:
+        account = actions.create_chat_account(db, name="Pak Darto", locale="id")
+        assert account.email is None and account.phone is None and account.password_hash is None
+        comment = actions.submit_comment(
+            db,
+            account,
+            db.get(Consultation, consultation.id),
+            body="Dari Telegram",
+            channel=actions.Channel.telegram,
+        )
+    assert comment.status == "pending" and comment.channel == "telegram"

@@ -1,0 +1,18 @@
+"""Named hooks that plugins may put in ``services.extensions``; the core uses them when
+present and works without them. Each name documents the callable's shape."""
+
+from __future__ import annotations
+
+# (db, viewer, title, body, limit) -> list[Aspiration]: published aspirations that look like
+# the one being written (offered on the aspiration form's preview step).
+SIMILAR_ASPIRATIONS = "similar_aspirations"
+
+# (db, viewer, aspiration, limit) -> list[Aspiration]: the most similar other aspirations,
+# shown on an aspiration's page to officials of its agency and moderators.
+MORE_LIKE_THIS = "more_like_this"
+
+# list[tuple[str, str]]: (translatable label, path) links added to the header navigation.
+NAV_LINKS = "nav_links"
+
+# list[tuple[str, str]]: (translatable label, path) links added to "My contributions".
+PROFILE_LINKS = "profile_links"
