@@ -101,6 +101,39 @@ class AspirationWithdrawn(Event):
 
 
 @dataclass(frozen=True)
+class ContentHidden(Event):
+    """A published comment or aspiration is hidden pending review (e.g. after flags)."""
+
+    kind: str  # "comment" | "aspiration"
+    item_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class ContentRestored(Event):
+    kind: str
+    item_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True)
+class ContentRedacted(Event):
+    """Personal data was replaced by [disamarkan]; the original is only in the moderation
+    record."""
+
+    kind: str
+    item_id: int
+    actor_id: int
+
+
+@dataclass(frozen=True)
+class AspirationMerged(Event):
+    duplicate_id: int
+    original_id: int
+    moderator_id: int
+
+
+@dataclass(frozen=True)
 class SupportAdded(Event):
     account_id: int
     comment_id: int | None

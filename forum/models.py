@@ -57,6 +57,7 @@ class AspirationStatus(StrEnum):
     responded = "responded"
     closed = "closed"
     withdrawn = "withdrawn"
+    merged = "merged"  # a duplicate, merged into another aspiration as a "me too" support
 
 
 PUBLIC_ASPIRATION_STATUSES = (
@@ -161,6 +162,8 @@ class Consultation(SQLModel, table=True):
     closes_at: datetime
     published_at: datetime | None = None
     closed_at: datetime | None = None
+    # Established citizens' comments are published at once (still screened and reviewed).
+    post_moderation: bool = False
     created_by_id: int = Field(foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -200,6 +203,8 @@ class Comment(SQLModel, table=True):
     published_at: datetime | None = None
     support_count: int = 0
     reply_count: int = 0  # published replies in the thread (on the root)
+    hidden_at: datetime | None = None  # hidden pending review (flags); not shown while set
+    redacted_at: datetime | None = None
 
 
 class Aspiration(SQLModel, table=True):
@@ -225,6 +230,9 @@ class Aspiration(SQLModel, table=True):
     routed_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
     support_count: int = 0
+    hidden_at: datetime | None = None  # hidden pending review (flags); not shown while set
+    redacted_at: datetime | None = None
+    duplicate_of_id: int | None = Field(default=None, foreign_key="aspiration.id")
 
 
 class TicketCounter(SQLModel, table=True):
@@ -244,6 +252,16 @@ class Support(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
     aspiration_id: int | None = Field(default=None, foreign_key="aspiration.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Follow(SQLModel, table=True):
+    """An account follows an aspiration (its author, and authors of merged duplicates)."""
+
+    __table_args__ = (UniqueConstraint("account_id", "aspiration_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    aspiration_id: int = Field(foreign_key="aspiration.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -121,8 +121,10 @@ class ResponseView:
 
 def list_latest_responses(db: Session, limit: int = 5) -> list[ResponseView]:
     """The newest official responses to public items (never confidential ones)."""
-    public_aspiration = col(Aspiration.status).in_(PUBLIC_ASPIRATION_STATUSES) & (
-        col(Aspiration.visibility) != Visibility.confidential
+    public_aspiration = (
+        col(Aspiration.status).in_(PUBLIC_ASPIRATION_STATUSES)
+        & (col(Aspiration.visibility) != Visibility.confidential)
+        & col(Aspiration.hidden_at).is_(None)
     )
     rows = db.execute(
         sa_select(OfficialResponse, Agency, Aspiration, Comment, Consultation)
@@ -134,7 +136,8 @@ def list_latest_responses(db: Session, limit: int = 5) -> list[ResponseView]:
             or_(
                 col(OfficialResponse.aspiration_id).is_not(None) & public_aspiration,
                 col(OfficialResponse.comment_id).is_not(None)
-                & (col(Comment.status) == ContentStatus.published),
+                & (col(Comment.status) == ContentStatus.published)
+                & col(Comment.hidden_at).is_(None),
             )
         )
         .order_by(col(OfficialResponse.created_at).desc(), col(OfficialResponse.id).desc())
@@ -232,6 +235,7 @@ def comment_threads(
     where: list[Any] = [
         Comment.consultation_id == consultation_id,
         Comment.status == ContentStatus.published,
+        col(Comment.hidden_at).is_(None),
         col(Comment.parent_id).is_(None),
     ]
     if whole_consultation:
@@ -254,7 +258,11 @@ def comment_threads(
     if root_ids:
         for reply in db.exec(
             select(Comment)
-            .where(col(Comment.root_id).in_(root_ids), Comment.status == ContentStatus.published)
+            .where(
+                col(Comment.root_id).in_(root_ids),
+                Comment.status == ContentStatus.published,
+                col(Comment.hidden_at).is_(None),
+            )
             .order_by(col(Comment.id))
         ):
             bucket = replies[reply.root_id]  # type: ignore[index]
@@ -303,7 +311,7 @@ def access_comment(db: Session, viewer: Account | None, comment_id: int) -> Comm
     """A comment the viewer may act on: published ones, or their own."""
     comment = db.get(Comment, comment_id) if 0 < comment_id <= MAX_ID else None
     if comment is None or (
-        comment.status != ContentStatus.published
+        (comment.status != ContentStatus.published or comment.hidden_at is not None)
         and (viewer is None or viewer.id != comment.author_id)
         and not is_moderator(viewer)
     ):
@@ -323,7 +331,7 @@ def can_see_aspiration(viewer: Account | None, aspiration: Aspiration) -> bool:
         return True
     if is_moderator(viewer):
         return True
-    if aspiration.status not in PUBLIC_ASPIRATION_STATUSES:
+    if aspiration.status not in PUBLIC_ASPIRATION_STATUSES or aspiration.hidden_at is not None:
         return False
     if aspiration.visibility != Visibility.confidential:
         return True
@@ -348,6 +356,7 @@ def list_public_aspirations(db: Session, *, page: int, per_page: int = 20) -> Pa
     where: list[Any] = [
         col(Aspiration.status).in_(PUBLIC_ASPIRATION_STATUSES),
         col(Aspiration.visibility) != Visibility.confidential,
+        col(Aspiration.hidden_at).is_(None),
     ]
     total = int(db.exec(select(func.count()).select_from(Aspiration).where(*where)).one())
     page = clamp_page(page, per_page, total)

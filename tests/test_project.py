@@ -71,3 +71,26 @@ def test_translations_keep_their_placeholders() -> None:
             wanted = set().union(*(placeholder.findall(i) for i in ids)) - {"num"}
             for string in strings:
                 assert wanted <= set(placeholder.findall(string)), (locale, ids[0], string)
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    """`rembug migrate` builds exactly the schema the models describe (no forgotten revision)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    import forum.app  # noqa: F401 - every package's models
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        diffs = [
+            d
+            for d in compare_metadata(context, SQLModel.metadata)
+            if not (
+                isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version"
+            )
+        ]
+    engine.dispose()
+    assert diffs == []
