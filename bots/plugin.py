@@ -1,11 +1,73 @@
-"""The chat channels plug into the forum here (Telegram and WhatsApp land with their issues)."""
+"""The chat channels plug into the forum here: settings, tables, notification subscribers,
+outbox jobs (process an update, deliver a message), the Telegram webhook and the web pages
+(link a chat, delivery states), and the Telegram Application in the web process's lifespan."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+from starlette.routing import BaseRoute, Route
+
+import bots.models  # noqa: F401 - registers the tables
+from bots import subscribers
+from bots.actions import DELIVER_JOB
+from bots.channels import ConsoleChannel
+from bots.config import SETTINGS, BotSettings
+from bots.delivery import SETTINGS as SETTINGS_KEY
+from bots.delivery import Pace, channels, deliver, register_channel
+from bots.telegram.channel import TelegramChannel
+from bots.telegram.webhook import UPDATE_JOB, process_update, telegram_webhook
+from forum.errors import N_
+from forum.extensions import PROFILE_LINKS
 from forum.plugins import Plugin
+from forum.services import Services
 
 HERE = Path(__file__).resolve().parent
 
-PLUGIN = Plugin(name="bots", template_dir=HERE / "templates", locale_dir=HERE / "locale")
+
+def setup(services: Services) -> None:
+    config = BotSettings.read(services.settings)
+    services.extensions[SETTINGS_KEY] = config
+    telegram = (
+        TelegramChannel(config.telegram_token, config.telegram_api_url)
+        if config.telegram_live
+        else ConsoleChannel("telegram")
+    )
+    register_channel(services, telegram, Pace(config.telegram_rate_overall, 1.0))
+    services.job_handlers[UPDATE_JOB] = process_update
+    services.job_handlers[DELIVER_JOB] = deliver
+    subscribers.subscribe(services)
+    services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
+
+
+def routes(services: Services) -> list[BaseRoute]:
+    from bots import web
+
+    return [Route("/webhooks/telegram", telegram_webhook, methods=["POST"]), *web.routes]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(services: Services) -> AsyncIterator[None]:
+    channel = channels(services).get("telegram")
+    try:
+        if isinstance(channel, TelegramChannel):
+            async with channel.running():
+                yield
+        else:
+            yield
+    finally:
+        for each in channels(services).values():
+            await each.aclose()
+
+
+PLUGIN = Plugin(
+    name="bots",
+    setup=setup,
+    routes=routes,
+    template_dir=HERE / "templates",
+    locale_dir=HERE / "locale",
+    lifespan=lifespan,
+    settings=SETTINGS,
+)

@@ -1,0 +1,257 @@
+"""Every state change of the chat channels: one function per change (identities, dialogue
+state, link codes, taking in updates, queueing and recording deliveries)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bots.messages import Inbound, Outbound
+from bots.models import (
+    ChatDelivery,
+    ChatIdentity,
+    ChatInbound,
+    ChatLinkCode,
+    DeliveryKind,
+    DeliveryStatus,
+)
+from forum import actions as forum_actions
+from forum.errors import N_, NotAllowed, Throttled
+from forum.models import Account, RateEvent, utcnow
+from forum.outbox import enqueue
+
+DELIVER_JOB = "bots.deliver"
+LINK_CODE_TTL = timedelta(minutes=10)
+LINK_CODES_PER_HOUR = 5  # codes one web account may ask for
+LINK_FAILURES_PER_WINDOW = 5  # wrong codes one chat may enter
+LINK_FAILURE_WINDOW = timedelta(minutes=15)
+# No 0/O, 1/I/L: people copy the code from a screen to a phone keyboard.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+def _locale_for(language_code: str) -> str:
+    return "en" if language_code.lower().startswith("en") else "id"
+
+
+# --- identities and dialogue state --------------------------------------------------------
+
+
+def take_identity(db: Session, inbound: Inbound, now: datetime | None = None) -> ChatIdentity:
+    """The identity behind an inbound message, created on first contact."""
+    now = now or utcnow()
+    identity = db.exec(
+        select(ChatIdentity).where(
+            ChatIdentity.channel == inbound.channel,
+            ChatIdentity.platform_user_id == inbound.user_id,
+        )
+    ).first()
+    if identity is None:
+        identity = ChatIdentity(
+            channel=inbound.channel,
+            platform_user_id=inbound.user_id,
+            chat_id=inbound.chat_id,
+            display_name=inbound.display_name[:120],
+            locale=_locale_for(inbound.language_code),
+            created_at=now,
+        )
+    identity.chat_id = inbound.chat_id or identity.chat_id
+    if inbound.event == "message":
+        identity.last_inbound_at = now
+    identity.updated_at = now
+    db.add(identity)
+    db.flush()
+    return identity
+
+
+def set_state(identity: ChatIdentity, state: str, data: dict[str, Any] | None = None) -> None:
+    """Move the dialogue to ``state`` (written with the rest of the turn's transaction)."""
+    identity.state = state
+    identity.data = json.dumps(data or {}, ensure_ascii=False, sort_keys=True)
+
+
+def state_data(identity: ChatIdentity) -> dict[str, Any]:
+    try:
+        value = json.loads(identity.data or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def set_locale(identity: ChatIdentity, locale: str) -> None:
+    identity.locale = locale if locale in {"id", "en"} else "id"
+
+
+def set_notify(identity: ChatIdentity, notify: bool) -> None:
+    identity.notify = notify
+
+
+def set_blocked(identity: ChatIdentity, blocked: bool) -> None:
+    identity.blocked = blocked
+
+
+def ensure_account(db: Session, identity: ChatIdentity) -> Account:
+    """The forum account the chat acts as; a chat-only citizen account on first contribution."""
+    if identity.account_id is not None:
+        account = db.get(Account, identity.account_id)
+        if account is not None:
+            return account
+    account = forum_actions.create_chat_account(
+        db, name=identity.display_name or "Warga", locale=identity.locale
+    )
+    identity.account_id = account.id
+    db.add(identity)
+    db.flush()
+    return account
+
+
+# --- linking a chat to a web account -------------------------------------------------------
+
+
+def _code_hash(code: str) -> str:
+    normalised = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def create_link_code(db: Session, account: Account, now: datetime | None = None) -> str:
+    """A one-time code (single use, 10 minutes) that links a chat to ``account``."""
+    if account is None or not account.is_active or account.id is None:
+        raise NotAllowed(N_("Please log in first."))
+    now = now or utcnow()
+    recent = db.exec(
+        select(func.count())
+        .select_from(ChatLinkCode)
+        .where(
+            ChatLinkCode.account_id == account.id,
+            col(ChatLinkCode.created_at) > now - timedelta(hours=1),
+        )
+    ).one()
+    if int(recent) >= LINK_CODES_PER_HOUR:
+        raise Throttled(N_("Too many codes were asked for. Try again in an hour."), 3600)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    db.add(
+        ChatLinkCode(
+            account_id=account.id,
+            code_hash=_code_hash(code),
+            created_at=now,
+            expires_at=now + LINK_CODE_TTL,
+        )
+    )
+    db.flush()
+    return code
+
+
+def link_identity(
+    db: Session, identity: ChatIdentity, code: str, now: datetime | None = None
+) -> Account:
+    """Point the chat at the web account whose code this is; wrong codes are throttled."""
+    now = now or utcnow()
+    key = f"bots:link:{identity.channel}:{identity.platform_user_id}"
+    failures = db.exec(
+        select(func.count())
+        .select_from(RateEvent)
+        .where(RateEvent.key == key, col(RateEvent.at) > now - LINK_FAILURE_WINDOW)
+    ).one()
+    if int(failures) >= LINK_FAILURES_PER_WINDOW:
+        raise Throttled(N_("Too many wrong codes. Try again in 15 minutes."), 900)
+    row = db.exec(select(ChatLinkCode).where(ChatLinkCode.code_hash == _code_hash(code))).first()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        # Counted in its own row; the caller commits it although the link failed.
+        db.add(RateEvent(key=key, at=now))
+        raise NotAllowed(N_("This code is wrong, used or expired. Ask for a new one on the web."))
+    account = db.get(Account, row.account_id)
+    if account is None or not account.is_active:
+        raise NotAllowed(N_("This code is wrong, used or expired. Ask for a new one on the web."))
+    row.used_at = now
+    row.used_by_identity_id = identity.id
+    identity.account_id = account.id
+    identity.updated_at = now
+    db.add_all([row, identity])
+    return account
+
+
+# --- inbound updates ------------------------------------------------------------------------
+
+
+def record_inbound(
+    db: Session, *, channel: str, platform_id: str, chat_key: str, raw: str, job_kind: str
+) -> bool:
+    """Store an update once and queue its processing; False if it was already taken in.
+
+    The unique (channel, platform_id) constraint is what makes a repeat a no-op, even when
+    two web processes receive the same retry at once."""
+    try:
+        with db.begin_nested():
+            row = ChatInbound(channel=channel, platform_id=platform_id, chat_key=chat_key, raw=raw)
+            db.add(row)
+            db.flush()
+    except IntegrityError:
+        return False
+    enqueue(db, job_kind, {"inbound_id": row.id})
+    return True
+
+
+def mark_inbound_processed(db: Session, row: ChatInbound, now: datetime | None = None) -> None:
+    row.processed_at = now or utcnow()
+    db.add(row)
+
+
+# --- deliveries -----------------------------------------------------------------------------
+
+
+def queue_delivery(
+    db: Session,
+    channel: str,
+    message: Outbound,
+    *,
+    kind: DeliveryKind = DeliveryKind.reply,
+    identity_id: int | None = None,
+    agency_id: int | None = None,
+    aspiration_id: int | None = None,
+    comment_id: int | None = None,
+    consultation_id: int | None = None,
+) -> ChatDelivery:
+    """Log an outbound message and queue its sending, in the caller's transaction."""
+    delivery = ChatDelivery(
+        channel=channel,
+        chat_id=message.chat_id,
+        identity_id=identity_id,
+        kind=kind,
+        text=message.text,
+        buttons=message.buttons_json(),
+        agency_id=agency_id,
+        aspiration_id=aspiration_id,
+        comment_id=comment_id,
+        consultation_id=consultation_id,
+    )
+    db.add(delivery)
+    db.flush()
+    enqueue(db, DELIVER_JOB, {"delivery_id": delivery.id}, max_attempts=10)
+    return delivery
+
+
+def record_delivery_sent(
+    db: Session, delivery: ChatDelivery, message_id: str | None, now: datetime | None = None
+) -> None:
+    delivery.status = DeliveryStatus.sent
+    delivery.sent_at = now or utcnow()
+    delivery.platform_message_id = message_id
+    delivery.attempts += 1
+    delivery.last_error = None
+    db.add(delivery)
+
+
+def record_delivery_failed(db: Session, delivery: ChatDelivery, error: str, *, final: bool) -> None:
+    """Count a failed attempt; ``final`` marks it failed for good (officials see it)."""
+    delivery.attempts += 1
+    delivery.last_error = error[:500]
+    if final:
+        delivery.status = DeliveryStatus.failed
+    db.add(delivery)

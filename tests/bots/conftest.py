@@ -1,0 +1,310 @@
+"""A fake Telegram Bot API on a loopback port (real HTTP, so python-telegram-bot's own client
+code runs), recorded update fixtures, and a chat helper that posts updates to the real
+webhook route and drains the outbox worker."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from bots.delivery import channels
+from forum.services import Services
+from forum.settings import Settings
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
+TOKEN = "7000000001:AAHfakeTokenForTests_0123456789abcd"
+SECRET = "s3cret-Token_for-webhook"
+USER_ID = 5123456789
+
+
+@dataclass
+class FakeTelegram:
+    """Records every Bot API call; ``fail`` scripts error answers (per method, optionally per
+    chat); ``blocked`` chats always answer 403."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failures: list[tuple[str, str | None, int, dict[str, Any]]] = field(default_factory=list)
+    blocked: set[str] = field(default_factory=set)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+    _ids: Any = field(default_factory=lambda: itertools.count(1000))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.failures.clear()
+            self.blocked.clear()
+            self.updates.clear()
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        body: dict[str, Any],
+        chat: str | None = None,
+        times: int = 1,
+    ) -> None:
+        with self.lock:
+            self.failures.extend([(method, chat, status, body)] * times)
+
+    def rate_limit(self, retry_after: int, times: int = 1) -> None:
+        self.fail(
+            "sendMessage",
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            },
+            times=times,
+        )
+
+    def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                params
+                for method, params in self.calls
+                if method == "sendMessage"
+                and (chat_id is None or params["chat_id"] == str(chat_id))
+            ]
+
+    def texts(self, chat_id: int | str | None = None) -> list[str]:
+        return [p["text"] for p in self.sent(chat_id)]
+
+    def methods(self) -> list[str]:
+        with self.lock:
+            return [method for method, _ in self.calls]
+
+    async def endpoint(self, request: Request) -> JSONResponse:
+        method = request.path_params["method"]
+        form = await request.form()
+        params = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not params and request.headers.get("content-type", "").startswith("application/json"):
+            params = await request.json()
+        chat = str(params.get("chat_id", "")) or None
+        with self.lock:
+            self.calls.append((method, params))
+            for i, (name, only_chat, status, body) in enumerate(self.failures):
+                if name == method and (only_chat is None or only_chat == chat):
+                    del self.failures[i]
+                    return JSONResponse(body, status_code=status)
+            if method == "sendMessage" and chat in self.blocked:
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    },
+                    status_code=403,
+                )
+        if request.path_params["token"] != TOKEN:
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
+        if method == "getMe":
+            result: Any = {
+                "id": 7000000001,
+                "is_bot": True,
+                "first_name": "Rembug",
+                "username": "RembugBot",
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        elif method in ("sendMessage", "editMessageText"):
+            result = {
+                "message_id": next(self._ids),
+                "from": {
+                    "id": 7000000001,
+                    "is_bot": True,
+                    "first_name": "Rembug",
+                    "username": "RembugBot",
+                },
+                "chat": {"id": int(chat or 0), "type": "private"},
+                "date": int(time.time()),
+                "text": params.get("text", ""),
+            }
+        elif method == "getUpdates":
+            with self.lock:
+                result, self.updates[:] = list(self.updates), []
+        else:  # answerCallbackQuery, setWebhook, deleteWebhook, ...
+            result = True
+        return JSONResponse({"ok": True, "result": result})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram()
+    app = Starlette(routes=[Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"])])
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "fake Bot API did not start"
+        time.sleep(0.02)
+    fake.url = f"http://127.0.0.1:{port}"
+    yield fake
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+def bot_settings(database_url: str, tmp_path: Path, fake_url: str, **extra: str) -> Settings:
+    env = {
+        "REMBUG_DATA_DIR": str(tmp_path),
+        "REMBUG_DATABASE_URL": database_url,
+        "REMBUG_SECRET_KEY": "test-secret-key-with-enough-entropy-0123456789",
+        "REMBUG_RUN_WORKER": "false",
+        "REMBUG_PASSWORD_HASH_TIME_COST": "1",
+        "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",
+        "REMBUG_TELEGRAM_TOKEN": TOKEN,
+        "REMBUG_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "REMBUG_TELEGRAM_API_URL": fake_url,
+        # Tests drain the worker at once; pacing itself is tested with the defaults.
+        "REMBUG_CHAT_BURST_PER_CHAT": "1000",
+        "REMBUG_TELEGRAM_RATE_OVERALL": "10000",
+    }
+    env.update(extra)
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, fake_telegram: FakeTelegram) -> Settings:
+    fake_telegram.reset()
+    return bot_settings(database_url, tmp_path, fake_telegram.url)
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+_update_ids = itertools.count(int(time.time()) % 100_000 * 1000)
+
+
+def drain(services: Services) -> int:
+    """Run the outbox worker until nothing is due, then close the connections it opened."""
+
+    async def run() -> int:
+        assert services.worker is not None
+        try:
+            return await services.worker.drain()
+        finally:
+            for channel in channels(services).values():
+                await channel.aclose()
+
+    return asyncio.run(run())
+
+
+class Chat:
+    """One Telegram user talking to the bot through the real webhook route."""
+
+    def __init__(
+        self,
+        client: TestClient,
+        services: Services,
+        fake: FakeTelegram,
+        user_id: int = USER_ID,
+        language: str = "id",
+    ) -> None:
+        self.client = client
+        self.services = services
+        self.fake = fake
+        self.user_id = user_id
+        self.language = language
+
+    def _personalise(self, update: dict[str, Any]) -> dict[str, Any]:
+        update = copy.deepcopy(update)
+        update["update_id"] = next(_update_ids)
+        for kind in ("message", "callback_query", "edited_message", "my_chat_member"):
+            body = update.get(kind)
+            if not body:
+                continue
+            body["from"]["id"] = self.user_id
+            body["from"]["language_code"] = self.language
+            chat = body.get("chat") or (body.get("message") or {}).get("chat")
+            if chat:
+                chat["id"] = self.user_id
+        return update
+
+    def post(self, update: dict[str, Any], *, secret: str | None = SECRET) -> Any:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.client.post(
+            "/webhooks/telegram",
+            content=json.dumps(update),
+            headers={**headers, "Content-Type": "application/json"},
+        )
+
+    def send(self, text: str, *, drain_after: bool = True) -> list[str]:
+        update = self._personalise(load_fixture("message__text"))
+        update["message"]["text"] = text
+        return self._deliver(update, drain_after)
+
+    def press(self, data: str, *, drain_after: bool = True) -> list[str]:
+        update = self._personalise(load_fixture("callback_query__button"))
+        update["callback_query"]["data"] = data
+        update["callback_query"]["id"] = str(update["update_id"])
+        return self._deliver(update, drain_after)
+
+    def post_fixture(self, name: str, *, drain_after: bool = True) -> list[str]:
+        return self._deliver(self._personalise(load_fixture(name)), drain_after)
+
+    def _deliver(self, update: dict[str, Any], drain_after: bool) -> list[str]:
+        before = len(self.fake.sent(self.user_id))
+        response = self.post(update)
+        assert response.status_code == 200, response.text
+        if drain_after:
+            drain(self.services)
+        return [p["text"] for p in self.fake.sent(self.user_id)[before:]]
+
+    def last_buttons(self) -> list[tuple[str, str]]:
+        sent = self.fake.sent(self.user_id)
+        if not sent or "reply_markup" not in sent[-1]:
+            return []
+        markup = json.loads(sent[-1]["reply_markup"])
+        return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+    def button(self, label_part: str) -> str:
+        for label, data in self.last_buttons():
+            if label_part.lower() in label.lower():
+                return data
+        raise AssertionError(f"no button like {label_part!r} in {self.last_buttons()}")
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def chat(client: TestClient, services: Services, fake_telegram: FakeTelegram) -> Chat:
+    return Chat(client, services, fake_telegram)

@@ -1,0 +1,106 @@
+"""The Telegram webhook: the secret, exactly-once intake, unknown kinds, and answering fast
+from the database (the update is processed by the worker after the response)."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+
+from bots.models import ChatIdentity, ChatInbound
+from forum.models import OutboxJob
+from forum.services import Services
+from tests.bots.conftest import SECRET, Chat, FakeTelegram, drain, load_fixture
+
+
+def _count(services: Services, model: type) -> int:
+    with services.db.read() as db:
+        return int(db.exec(select(func.count()).select_from(model)).one())
+
+
+def test_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
+    chat: Chat, services: Services
+) -> None:
+    update = load_fixture("message__start")
+    assert chat.post(update, secret=None).status_code == 403
+    assert chat.post(update, secret="wrong-secret").status_code == 403
+    assert chat.post(update, secret=SECRET + "x").status_code == 403
+    assert chat.post(update, secret="").status_code == 403
+    assert _count(services, ChatInbound) == 0
+    assert _count(services, OutboxJob) == 0
+
+
+def test_start_answers_after_the_response_from_the_database(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    response = chat.post(chat._personalise(load_fixture("message__start")))
+    assert response.status_code == 200
+    # Answered before any reply went out: the work waits in the database.
+    assert fake_telegram.sent(chat.user_id) == []
+    assert _count(services, ChatInbound) == 1
+    drain(services)
+    texts = fake_telegram.texts(chat.user_id)
+    assert len(texts) == 1
+    assert "Selamat datang di Rembug" in texts[0]
+    labels = [label for label, _ in chat.last_buttons()]
+    assert "Konsultasi terbuka" in labels and "Sampaikan aspirasi" in labels
+
+
+def test_a_repeated_update_has_exactly_one_effect(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    update = chat._personalise(load_fixture("message__start"))
+    for _ in range(3):
+        assert chat.post(update).status_code == 200
+    drain(services)
+    assert chat.post(update).status_code == 200  # a retry after processing, too
+    drain(services)
+    assert len(fake_telegram.texts(chat.user_id)) == 1
+    assert _count(services, ChatInbound) == 1
+
+
+def test_unknown_kinds_and_edits_are_answered_200_and_ignored(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    for name in (
+        "message_reaction__unknown",
+        "future_kind__unknown",
+        "edited_message__text",
+        "message__group",
+    ):
+        assert chat.post_fixture(name) == []
+    assert fake_telegram.sent() == []
+    with services.db.read() as db:
+        rows = list(db.exec(select(ChatInbound)))
+        assert len(rows) == 4 and all(r.processed_at is not None for r in rows)
+        assert db.exec(select(ChatIdentity)).first() is None
+
+
+def test_malformed_bodies_are_refused_without_a_500(chat: Chat, services: Services) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    assert (
+        chat.client.post("/webhooks/telegram", content=b"not json", headers=headers).status_code
+        == 400
+    )
+    assert (
+        chat.client.post("/webhooks/telegram", content=b"[1, 2]", headers=headers).status_code
+        == 400
+    )
+    assert (
+        chat.client.post(
+            "/webhooks/telegram", content=b'{"update_id": "x"}', headers=headers
+        ).status_code
+        == 400
+    )
+    assert _count(services, ChatInbound) == 0
+
+
+def test_english_speakers_get_english_and_can_switch(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    chat.language = "en-GB"
+    texts = chat.post_fixture("message__start")
+    assert "Welcome to Rembug" in texts[0]
+    assert chat.send("/bahasa")[0].startswith("Bahasa sekarang: Bahasa Indonesia.")
+    texts = chat.send("/menu")
+    assert "Apa yang ingin Anda lakukan?" in texts[0]
+    chat.send("/language en")
+    assert "What would you like to do?" in chat.send("/menu")[0]
