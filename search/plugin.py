@@ -1,11 +1,38 @@
-"""Search plugs into the forum here (full-text search lands with its own issue)."""
+"""Search plugs into the forum here: the index, event subscribers, the index job handler,
+the pages and API, the header link and the similar-aspiration extension points."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from forum.errors import N_
+from forum.extensions import MORE_LIKE_THIS, NAV_LINKS, SIMILAR_ASPIRATIONS
 from forum.plugins import Plugin
+from forum.services import Services
+from search import (
+    models,  # noqa: F401 - registers the search tables
+    subscribers,
+    web,
+)
+from search.service import BACKEND, INDEX_KEY, build_index, make_extensions
 
 HERE = Path(__file__).resolve().parent
 
-PLUGIN = Plugin(name="search", template_dir=HERE / "templates", locale_dir=HERE / "locale")
+
+def setup(services: Services) -> None:
+    services.extensions[INDEX_KEY] = build_index(services.settings, services.db.engine)
+    subscribers.subscribe(services)
+    extensions = make_extensions(services)
+    services.extensions[SIMILAR_ASPIRATIONS] = extensions["similar_aspirations"]
+    services.extensions[MORE_LIKE_THIS] = extensions["more_like_this"]
+    services.extensions.setdefault(NAV_LINKS, []).append((N_("Search"), "/cari"))
+
+
+PLUGIN = Plugin(
+    name="search",
+    setup=setup,
+    routes=web.routes,
+    template_dir=HERE / "templates",
+    locale_dir=HERE / "locale",
+    settings=(BACKEND,),
+)

@@ -1,0 +1,391 @@
+"""Indonesian text analysis for search: tokenise, lowercase, normalise informal spellings,
+drop stopwords and stem with the Sastrawi algorithm on an LGPL-3 root list (data/)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
+from Sastrawi.Stemmer.Stemmer import Stemmer
+
+ROOTS_FILE = Path(__file__).resolve().parent / "data" / "roots-id.txt"
+
+# Words with an inner hyphen stay whole so Sastrawi can stem reduplications ("jalan-jalan").
+TOKEN_RE = re.compile(r"[0-9a-z]+(?:-[0-9a-z]+)*")
+QUOTED_RE = re.compile(r'"([^"]*)"')
+
+# Informal spellings and abbreviations common in citizens' messages, mapped to the standard
+# word (written for Rembug; checked against the roots so every target is a real word).
+INFORMAL: dict[str, str] = {
+    "yg": "yang",
+    "gak": "tidak",
+    "ga": "tidak",
+    "gk": "tidak",
+    "nggak": "tidak",
+    "ngga": "tidak",
+    "enggak": "tidak",
+    "engga": "tidak",
+    "tdk": "tidak",
+    "tak": "tidak",
+    "dgn": "dengan",
+    "dg": "dengan",
+    "utk": "untuk",
+    "untk": "untuk",
+    "sdh": "sudah",
+    "udah": "sudah",
+    "udh": "sudah",
+    "dah": "sudah",
+    "blm": "belum",
+    "blum": "belum",
+    "krn": "karena",
+    "karna": "karena",
+    "jln": "jalan",
+    "jl": "jalan",
+    "dr": "dari",
+    "dri": "dari",
+    "kpd": "kepada",
+    "pd": "pada",
+    "spt": "seperti",
+    "tp": "tapi",
+    "tpi": "tapi",
+    "bgt": "banget",
+    "bs": "bisa",
+    "bisa2": "bisa",
+    "gmn": "bagaimana",
+    "gimana": "bagaimana",
+    "knp": "kenapa",
+    "kenapa": "kenapa",
+    "sy": "saya",
+    "sya": "saya",
+    "aku": "saya",
+    "org": "orang",
+    "tlg": "tolong",
+    "mhn": "mohon",
+    "kmrn": "kemarin",
+    "skrg": "sekarang",
+    "skr": "sekarang",
+    "sm": "sama",
+    "jg": "juga",
+    "lg": "lagi",
+    "lbh": "lebih",
+    "byk": "banyak",
+    "bnyk": "banyak",
+    "hrs": "harus",
+    "msh": "masih",
+    "masi": "masih",
+    "trs": "terus",
+    "bkn": "bukan",
+    "kalo": "kalau",
+    "klo": "kalau",
+    "kl": "kalau",
+    "tsb": "tersebut",
+    "dll": "lain",
+    "dsb": "sebagainya",
+    "dpt": "dapat",
+    "pemda": "pemerintah",
+    "pemkot": "pemerintah",
+    "pemkab": "pemerintah",
+    "kel": "kelurahan",
+    "kec": "kecamatan",
+    "kab": "kabupaten",
+    "prov": "provinsi",
+    "rs": "rumah sakit",
+    "puskes": "puskesmas",
+    "sekolahan": "sekolah",
+    "ngurus": "mengurus",
+    "bikin": "membuat",
+    "dibikin": "dibuat",
+    "nunggu": "menunggu",
+    "nyampe": "sampai",
+    "sampe": "sampai",
+    "rusak2": "rusak",
+    "jalan2": "jalan",
+}
+
+# Function words that carry no topic (written for Rembug from the most frequent words of
+# Indonesian prose). Negations (tidak, belum, bukan) and time words (sudah) are kept on
+# purpose: "sudah diperbaiki" and "belum diperbaiki" are different complaints.
+STOPWORDS: frozenset[str] = frozenset(
+    [
+        "ada",
+        "adalah",
+        "adanya",
+        "agar",
+        "akan",
+        "akankah",
+        "akhirnya",
+        "aku",
+        "amat",
+        "anda",
+        "antara",
+        "apa",
+        "apakah",
+        "apalagi",
+        "atas",
+        "atau",
+        "ataupun",
+        "bagai",
+        "bagaimana",
+        "bagi",
+        "bahkan",
+        "bahwa",
+        "banyak",
+        "begitu",
+        "beberapa",
+        "belakang",
+        "berbagai",
+        "bersama",
+        "betapa",
+        "biasa",
+        "bila",
+        "bilamana",
+        "bisa",
+        "boleh",
+        "buat",
+        "cukup",
+        "dalam",
+        "dan",
+        "dapat",
+        "dari",
+        "daripada",
+        "demi",
+        "demikian",
+        "dengan",
+        "di",
+        "dia",
+        "dialah",
+        "diri",
+        "dirinya",
+        "engkau",
+        "hal",
+        "hampir",
+        "hanya",
+        "harus",
+        "hingga",
+        "ia",
+        "ialah",
+        "ini",
+        "inilah",
+        "itu",
+        "itulah",
+        "jadi",
+        "jika",
+        "jikalau",
+        "juga",
+        "kalau",
+        "kalian",
+        "kami",
+        "kamu",
+        "kan",
+        "kapan",
+        "karena",
+        "kata",
+        "ke",
+        "kemudian",
+        "kenapa",
+        "kepada",
+        "kepadanya",
+        "ketika",
+        "kini",
+        "kita",
+        "lagi",
+        "lain",
+        "lalu",
+        "maka",
+        "mampu",
+        "mana",
+        "manakala",
+        "masih",
+        "masing",
+        "mau",
+        "melainkan",
+        "meski",
+        "meskipun",
+        "mereka",
+        "mungkin",
+        "namun",
+        "nanti",
+        "nya",
+        "oleh",
+        "pada",
+        "padahal",
+        "para",
+        "pun",
+        "saat",
+        "saja",
+        "sama",
+        "sambil",
+        "sampai",
+        "sangat",
+        "saya",
+        "se",
+        "sebab",
+        "sebagai",
+        "sebagaimana",
+        "sebagainya",
+        "sebelum",
+        "sebuah",
+        "sedang",
+        "sedangkan",
+        "sehingga",
+        "sejak",
+        "sekali",
+        "sekarang",
+        "selain",
+        "selalu",
+        "selama",
+        "seluruh",
+        "semua",
+        "sementara",
+        "seolah",
+        "seorang",
+        "seperti",
+        "sering",
+        "serta",
+        "setelah",
+        "setiap",
+        "sini",
+        "situ",
+        "suatu",
+        "supaya",
+        "tapi",
+        "tanpa",
+        "tentang",
+        "terhadap",
+        "termasuk",
+        "tersebut",
+        "tetapi",
+        "tiap",
+        "untuk",
+        "walau",
+        "walaupun",
+        "yaitu",
+        "yakni",
+        "yang",
+        "banget",
+        "tolong",
+        "mohon",
+        "terus",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "is",
+        "are",
+        "was",
+        "be",
+        "this",
+        "that",
+        "with",
+        "it",
+    ]
+)
+
+# Short words kept although Sastrawi would not touch them (numbers, "rt", "rw", "bpjs" ...).
+MIN_STEM_LENGTH = 4
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer:
+    return Stemmer(ArrayDictionary(root_words()))
+
+
+@lru_cache(maxsize=1)
+def root_words() -> tuple[str, ...]:
+    """The root list (LGPL-3, derived from hunspell-id by search/tools/derive_roots.py)."""
+    lines = ROOTS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
+@lru_cache(maxsize=500_000)
+def stem(word: str) -> str:
+    """Sastrawi stem of one lowercase word. Module level and cached: the vocabulary is small
+    and the stemmer (about 4,000 words/s) is otherwise the indexing bottleneck."""
+    if len(word) < MIN_STEM_LENGTH or word.isdigit():
+        return word
+    return _stemmer().stem_word(word) or word
+
+
+def normalise(text: str) -> str:
+    """Unicode-normalised, lowercase text with typographic apostrophes and dashes folded."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word tokens, informal spellings replaced by the standard word(s)."""
+    result: list[str] = []
+    for token in TOKEN_RE.findall(normalise(text)):
+        result.extend(INFORMAL.get(token, token).split())
+    return result
+
+
+def terms_of_word(word: str) -> list[str]:
+    """The index terms one (normalised) word yields: none for a stopword, else its stems."""
+    if word in STOPWORDS:
+        return []
+    stemmed = stem(word)
+    # A leftover hyphen (e.g. "covid-19") splits into plain terms, so every engine's query
+    # syntax sees only [0-9a-z].
+    return [part for part in stemmed.split("-") if part and part not in STOPWORDS]
+
+
+def analyze(text: str) -> list[str]:
+    """Index terms of ``text`` in order (positions matter for phrase queries)."""
+    terms: list[str] = []
+    for word in words(text):
+        terms.extend(terms_of_word(word))
+    return terms
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A user's query: every term must match (AND); each phrase's terms must be adjacent."""
+
+    terms: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    words: tuple[str, ...] = field(default=(), compare=False)  # for "did you mean"
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms and not self.phrases
+
+    @property
+    def all_terms(self) -> tuple[str, ...]:
+        """Every distinct term, of loose words and phrases, in order (for highlighting)."""
+        seen: dict[str, None] = {}
+        for term in self.terms:
+            seen[term] = None
+        for phrase in self.phrases:
+            for term in phrase:
+                seen[term] = None
+        return tuple(seen)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Split ``text`` into quoted phrases and loose words, analysed like the documents."""
+    text = text[:500]
+    phrases: list[tuple[str, ...]] = []
+    for quoted in QUOTED_RE.findall(text):
+        phrase = tuple(analyze(quoted))
+        if len(phrase) > 1:
+            phrases.append(phrase)
+        elif phrase:  # a one-word "phrase" is just a word
+            text += " " + quoted
+    loose = QUOTED_RE.sub(" ", text).replace('"', " ")
+    raw_words = words(loose)
+    terms: dict[str, None] = {}
+    for word in raw_words:
+        for term in terms_of_word(word):
+            terms[term] = None
+    return ParsedQuery(tuple(terms), tuple(phrases), tuple(raw_words))

@@ -1,0 +1,82 @@
+"""Rebuild the whole index from the database (``rembug reindex``) while search stays online:
+the engine builds aside and swaps; changes made meanwhile are re-applied after the swap."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any, TextIO
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from forum.models import Aspiration, Comment, OfficialResponse, OutboxJob, Section, utcnow
+from search.documents import all_keys, load_source, to_document
+from search.index import IndexDocument
+from search.service import get_index
+from search.subscribers import SYNC_JOB, sync_documents
+
+# Jobs enqueued this long before the rebuild started are re-applied too: their transaction
+# may have committed after the rebuild's snapshot.
+CATCH_UP_MARGIN = timedelta(minutes=5)
+
+
+def count_candidates(db: Session) -> int:
+    return sum(
+        int(db.exec(select(func.count()).select_from(model)).one())
+        for model in (Aspiration, Comment, OfficialResponse, Section)
+    )
+
+
+class Progress:
+    """A plain progress bar on stderr (a terminal redraws it in place)."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+        self.total, self.stream, self.done = max(total, 1), stream, 0
+        self.started = time.monotonic()
+        self._last = -1
+
+    def step(self) -> None:
+        self.done += 1
+        percent = min(100, self.done * 100 // self.total)
+        if percent != self._last:
+            self._last = percent
+            bar = "#" * (percent // 4)
+            rate = self.done / max(time.monotonic() - self.started, 1e-6)
+            self.stream.write(f"\rreindex [{bar:<25}] {percent:3d}% {self.done} ({rate:,.0f}/s)")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def documents(db: Session, on_each: Callable[[], None]) -> Iterator[IndexDocument]:
+    for key in all_keys(db):
+        on_each()
+        source = load_source(db, key)
+        if source is not None:
+            yield to_document(db, source)
+
+
+def reindex(services: Any, stream: TextIO = sys.stderr) -> int:
+    """Rebuild the index; returns how many documents it holds."""
+    index = get_index(services)
+    started = utcnow()
+    with services.db.read() as db:
+        progress = Progress(count_candidates(db), stream)
+        count = index.rebuild(documents(db, progress.step))
+        progress.finish()
+    with services.db.read() as db:
+        payloads = db.exec(
+            select(OutboxJob.payload).where(
+                OutboxJob.kind == SYNC_JOB, col(OutboxJob.created_at) >= started - CATCH_UP_MARGIN
+            )
+        )
+        keys = list(dict.fromkeys(k for p in payloads for k in json.loads(p).get("keys", [])))
+        if keys:
+            sync_documents(db, index, keys)
+    return count

@@ -1,0 +1,1 @@
+"""Maintenance scripts of the search package (not imported at runtime)."""
