@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -96,20 +96,22 @@ def converse(services: Services, db: Session, inbound: Inbound) -> list[Outbound
 def take_slot(db: Session, key: str, pace: Pace, now: datetime) -> float:
     """Take a send slot for ``key``; returns 0 when taken, else the seconds to wait.
 
-    One conditional UPDATE, so concurrent workers (processes or machines) never both take
-    the same slot."""
+    Compare-and-set on the row (UPDATE … WHERE next_at = what we read), so concurrent
+    workers, in other processes or on other machines, never both take the same slot."""
     insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else pg_insert
     db.execute(insert(ChatPace).values(key=key, next_at=now).on_conflict_do_nothing())
-    start = case((col(ChatPace.next_at) < now, now), else_=col(ChatPace.next_at))
-    result = db.execute(
-        update(ChatPace)
-        .where(col(ChatPace.key) == key, col(ChatPace.next_at) <= now + pace.tolerance)
-        .values(next_at=start + pace.interval)
-    )
-    if result.rowcount:  # type: ignore[attr-defined]
-        return 0.0
-    next_at = db.exec(select(ChatPace.next_at).where(ChatPace.key == key)).one()
-    return max((next_at - pace.tolerance - now).total_seconds(), 0.05)
+    for _ in range(10):
+        seen = db.exec(select(ChatPace.next_at).where(ChatPace.key == key)).one()
+        if seen > now + pace.tolerance:
+            return max((seen - pace.tolerance - now).total_seconds(), 0.05)
+        result = db.execute(
+            update(ChatPace)
+            .where(col(ChatPace.key) == key, col(ChatPace.next_at) == seen)
+            .values(next_at=max(seen, now) + pace.interval)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            return 0.0
+    return pace.interval.total_seconds()  # heavy contention: try again shortly
 
 
 def _take_slots(
