@@ -40,7 +40,8 @@ class FakeTelegram:
     """Records every Bot API call; ``fail`` scripts error answers (per method, optionally per
     chat); ``blocked`` chats always answer 403."""
 
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # answered ok
+    rejected: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # answered an error
     failures: list[tuple[str, str | None, int, dict[str, Any]]] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -51,6 +52,7 @@ class FakeTelegram:
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.rejected.clear()
             self.failures.clear()
             self.blocked.clear()
             self.updates.clear()
@@ -103,12 +105,13 @@ class FakeTelegram:
             params = await request.json()
         chat = str(params.get("chat_id", "")) or None
         with self.lock:
-            self.calls.append((method, params))
             for i, (name, only_chat, status, body) in enumerate(self.failures):
                 if name == method and (only_chat is None or only_chat == chat):
                     del self.failures[i]
+                    self.rejected.append((method, params))
                     return JSONResponse(body, status_code=status)
             if method == "sendMessage" and chat in self.blocked:
+                self.rejected.append((method, params))
                 return JSONResponse(
                     {
                         "ok": False,
@@ -117,6 +120,8 @@ class FakeTelegram:
                     },
                     status_code=403,
                 )
+        with self.lock:
+            self.calls.append((method, params))
         if request.path_params["token"] != TOKEN:
             return JSONResponse(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401

@@ -1,0 +1,184 @@
+"""The ChatChannel contract: every implementation (Telegram against the fake Bot API, the
+console and the recording channel; WhatsApp adds itself here) sends text with menus and
+reports outcomes instead of raising."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bots.channels import ChatChannel, ConsoleChannel, Outcome, RecordingChannel, SendResult
+from bots.messages import MAX_TEXT, Button, Outbound, split_text
+from bots.telegram.channel import TelegramChannel
+from tests.bots.conftest import TOKEN, FakeTelegram
+
+
+@dataclass
+class Harness:
+    """A channel plus a way to read what reached the far side and to script failures."""
+
+    channel: ChatChannel
+    received: Callable[[], list[tuple[str, str, list[list[str]]]]]
+    fail: Callable[[Outcome], None] | None = None
+
+
+def telegram_harness(fake: FakeTelegram, caplog: Any) -> Harness:
+    fake.reset()
+
+    def received() -> list[tuple[str, str, list[list[str]]]]:
+        rows = []
+        for params in fake.sent():
+            markup = json.loads(params.get("reply_markup", '{"inline_keyboard": []}'))
+            labels = [[b["text"] for b in row] for row in markup["inline_keyboard"]]
+            rows.append((params["chat_id"], params["text"], labels))
+        return rows
+
+    def fail(outcome: Outcome) -> None:
+        if outcome == Outcome.rate_limited:
+            fake.rate_limit(retry_after=4)
+        elif outcome == Outcome.blocked:
+            fake.fail(
+                "sendMessage",
+                403,
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+            )
+        elif outcome == Outcome.permanent:
+            fake.fail(
+                "sendMessage",
+                400,
+                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+            )
+        else:
+            fake.fail(
+                "sendMessage",
+                500,
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+            )
+
+    return Harness(TelegramChannel(TOKEN, fake.url), received, fail)
+
+
+def recording_harness(fake: FakeTelegram, caplog: Any) -> Harness:
+    channel = RecordingChannel()
+
+    def received() -> list[tuple[str, str, list[list[str]]]]:
+        return [
+            (m.chat_id, m.text, [[b.label for b in row] for row in m.buttons]) for m in channel.sent
+        ]
+
+    def fail(outcome: Outcome) -> None:
+        channel.fail_next(
+            SendResult(
+                outcome, retry_after=4 if outcome == Outcome.rate_limited else 0, error=str(outcome)
+            )
+        )
+
+    return Harness(channel, received, fail)
+
+
+def console_harness(fake: FakeTelegram, caplog: Any) -> Harness:
+    caplog.set_level(logging.INFO, logger="bots.console")
+
+    def received() -> list[tuple[str, str, list[list[str]]]]:
+        rows = []
+        for record in caplog.records:
+            if record.name == "bots.console":
+                _name, chat_id, text, menu = record.args
+                labels = [menu.strip().strip("[]").split(" | ")] if menu else []
+                rows.append((chat_id, text, labels))
+        return rows
+
+    return Harness(ConsoleChannel("telegram"), received)
+
+
+HARNESSES = {
+    "telegram": telegram_harness,
+    "recording": recording_harness,
+    "console": console_harness,
+}
+FAILING = ["telegram", "recording"]  # the console never fails
+
+
+def _run(harness: Harness, coro: Any) -> Any:
+    async def run() -> Any:
+        try:
+            return await coro
+        finally:
+            await harness.channel.aclose()
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("name", sorted(HARNESSES))
+def test_sends_text_with_a_menu(name: str, fake_telegram: FakeTelegram, caplog: Any) -> None:
+    harness = HARNESSES[name](fake_telegram, caplog)
+    assert isinstance(harness.channel, ChatChannel)
+    message = Outbound(
+        "4242",
+        "Halo 👋 — apa kabar?",
+        ((Button("Menu", "m"), Button("Cari", "q")), (Button("Bahasa", "lang"),)),
+    )
+    result = _run(harness, harness.channel.send(message))
+    assert result.outcome == Outcome.sent and result.message_id
+    assert harness.received() == [
+        ("4242", "Halo 👋 — apa kabar?", [["Menu", "Cari"], ["Bahasa"]])
+    ] or (name == "console" and harness.received()[0][:2] == ("4242", "Halo 👋 — apa kabar?"))
+
+
+@pytest.mark.parametrize("name", sorted(HARNESSES))
+def test_sends_plain_text_of_the_maximum_length(
+    name: str, fake_telegram: FakeTelegram, caplog: Any
+) -> None:
+    harness = HARNESSES[name](fake_telegram, caplog)
+    text = "a" * MAX_TEXT
+    result = _run(harness, harness.channel.send(Outbound("4242", text)))
+    assert result.outcome == Outcome.sent
+    assert harness.received()[0][1] == text
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome"),
+    [
+        (n, o)
+        for n in FAILING
+        for o in (Outcome.rate_limited, Outcome.blocked, Outcome.permanent, Outcome.transient)
+    ],
+)
+def test_reports_failures_as_outcomes(
+    name: str, outcome: Outcome, fake_telegram: FakeTelegram, caplog: Any
+) -> None:
+    harness = HARNESSES[name](fake_telegram, caplog)
+    assert harness.fail is not None
+    harness.fail(outcome)
+    result = _run(harness, harness.channel.send(Outbound("4242", "Halo")))
+    assert result.outcome == outcome
+    if outcome == Outcome.rate_limited:
+        assert result.retry_after == 4
+    assert harness.received() == []
+
+
+def test_button_data_is_limited_to_64_bytes() -> None:
+    Button("ok", "x" * 64)
+    with pytest.raises(ValueError):
+        Button("too long", "é" * 33)
+
+
+def test_split_text_keeps_paragraphs_and_the_limit() -> None:
+    paragraphs = [f"Paragraf {i} " + "isi " * 300 for i in range(10)]
+    parts = split_text("\n\n".join(paragraphs))
+    assert all(len(p) <= MAX_TEXT for p in parts)
+    assert all(p.startswith("Paragraf") for p in parts)
+    assert re.sub(r"\s", "", "".join(parts)) == re.sub(r"\s", "", "".join(paragraphs))
+    assert split_text("kata" * 2000)[0] == ("kata" * 2000)[:MAX_TEXT]  # no space at all
+    assert split_text("  ") == []
