@@ -764,17 +764,28 @@ def _comment_counts(db: Session, comment: Comment, delta: int) -> None:
 
 
 def publish_comment(
-    db: Session, moderator: Account | None, comment: Comment, now: datetime | None = None
+    db: Session,
+    moderator: Account | None,
+    comment: Comment,
+    now: datetime | None = None,
+    *,
+    on_appeal: bool = False,
 ) -> Comment:
-    """Approve a pending comment. ``moderator`` None is the system (post-moderated trust)."""
+    """Approve a pending comment (or, ``on_appeal``, a rejected one). ``moderator`` None is
+    the system (post-moderated trust)."""
     if moderator is not None:
         _require_role(moderator, Role.moderator, Role.admin)
-    if comment.status != ContentStatus.pending:
+    allowed = (
+        (ContentStatus.pending, ContentStatus.rejected) if on_appeal else (ContentStatus.pending,)
+    )
+    if comment.status not in allowed:
         raise Conflict(N_("This contribution has already been decided."))
     comment.status = ContentStatus.published
+    comment.reject_reason = None
     comment.published_at = now or utcnow()
     db.add(comment)
-    _comment_counts(db, comment, +1)
+    if comment.hidden_at is None:
+        _comment_counts(db, comment, +1)
     ev.emit(db, ev.CommentPublished(comment.id, moderator.id if moderator else None))  # type: ignore[arg-type]
     return comment
 
@@ -787,10 +798,13 @@ def _check_reason(reason: str) -> str:
 
 
 def reject_comment(db: Session, moderator: Account, comment: Comment, *, reason: str) -> Comment:
+    """Reject a pending comment, or take down a published one (post-moderated or flagged)."""
     _require_role(moderator, Role.moderator, Role.admin)
     reason = _check_reason(reason)
-    if comment.status != ContentStatus.pending:
+    if comment.status not in (ContentStatus.pending, ContentStatus.published):
         raise Conflict(N_("This contribution has already been decided."))
+    if comment.status == ContentStatus.published and comment.hidden_at is None:
+        _comment_counts(db, comment, -1)
     comment.status = ContentStatus.rejected
     comment.reject_reason = reason
     db.add(comment)
@@ -906,15 +920,26 @@ def submit_aspiration(
 
 
 def publish_aspiration(
-    db: Session, moderator: Account | None, aspiration: Aspiration, now: datetime | None = None
+    db: Session,
+    moderator: Account | None,
+    aspiration: Aspiration,
+    now: datetime | None = None,
+    *,
+    on_appeal: bool = False,
 ) -> Aspiration:
     """Approve: the aspiration becomes public (as its visibility allows) and, when its agency
-    is known, routed to it."""
+    is known, routed to it. ``on_appeal`` also reinstates a rejected one."""
     if moderator is not None:
         _require_role(moderator, Role.moderator, Role.admin)
-    if aspiration.status != AspirationStatus.pending:
+    allowed = (
+        (AspirationStatus.pending, AspirationStatus.rejected)
+        if on_appeal
+        else (AspirationStatus.pending,)
+    )
+    if aspiration.status not in allowed:
         raise Conflict(N_("This contribution has already been decided."))
     now = now or utcnow()
+    aspiration.reject_reason = None
     aspiration.published_at = now
     aspiration.updated_at = now
     if aspiration.agency_id is not None:
@@ -932,7 +957,7 @@ def reject_aspiration(
 ) -> Aspiration:
     _require_role(moderator, Role.moderator, Role.admin)
     reason = _check_reason(reason)
-    if aspiration.status != AspirationStatus.pending:
+    if aspiration.status not in (AspirationStatus.pending, *PUBLIC_ASPIRATION_STATUSES):
         raise Conflict(N_("This contribution has already been decided."))
     aspiration.status = AspirationStatus.rejected
     aspiration.reject_reason = reason

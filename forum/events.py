@@ -155,7 +155,7 @@ class OfficialResponsePublished(Event):
 
 
 S = TypeVar("S", bound=Session)
-InTransactionHandler = Callable[[Session, Any], None]
+InTransactionHandler = Callable[[Any, Any], None]  # (session, event)
 AfterCommitHandler = Callable[[Any], None]
 
 

@@ -16,3 +16,7 @@ NAV_LINKS = "nav_links"
 
 # list[tuple[str, str]]: (translatable label, path) links added to "My contributions".
 PROFILE_LINKS = "profile_links"
+
+# str: the path of a page where a logged-in user reports published content; it receives
+# ?jenis=comment|aspiration&id=N&next=PATH.
+REPORT_PATH = "report_path"

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forum import actions, markup
 from forum.errors import N_, ActionError, Invalid, Msg, Throttled
-from forum.extensions import NAV_LINKS
+from forum.extensions import NAV_LINKS, REPORT_PATH
 from forum.i18n import LOCALES, Formatter, gettext, jinja_callables
 from forum.models import Account, Role
 from forum.services import Services
@@ -57,6 +57,8 @@ FLASHES: dict[str, str] = {
     "support-withdrawn": N_("Your support is withdrawn."),
     "withdrawn": N_("Withdrawn."),
     "responded": N_("Official response published."),
+    "flagged": N_("Thank you. Moderators will look at it."),
+    "appealed": N_("Your appeal was sent; another moderator will decide."),
 }
 
 
@@ -170,6 +172,7 @@ class Ctx:
             current_path=self.request.url.path,
             password_min=PASSWORD_MIN,
             nav_links=self.services.extensions.get(NAV_LINKS, []),
+            report_path=self.services.extensions.get(REPORT_PATH, ""),
             **jinja_callables(self.locale),
             **context,
         )

@@ -1,80 +1,420 @@
-"""The interim moderation queue at /moderation: pending comments and aspirations, oldest
-first, each approved or rejected with a reason through the forum's actions."""
+"""Moderation pages: the queue, a case and its decision, bulk decisions, flags, appeals, the
+audit trail and the word lists."""
 
 from __future__ import annotations
 
-from starlette.responses import Response
+import csv
+import io
+from collections.abc import Iterator
+
+from markupsafe import Markup, escape
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from forum import actions, queries
 from forum.errors import N_, Invalid, NotFound
-from forum.models import Account, Aspiration, Comment, Role
-from forum.webkit import Ctx, parse_int, view
+from forum.models import Aspiration, Comment, Role, utcnow
+from forum.queries import access_comment, can_see_aspiration
+from forum.validation import parse_local_datetime
+from forum.webkit import Ctx, form_errors, parse_int, safe_next, view
+from moderation import actions, queries
+from moderation.config import ModerationConfig
+from moderation.models import DecisionAction, ScreenTerm
 
 MODERATORS = (Role.moderator, Role.admin)
-
-REASONS = {
-    "off-topic": N_("Off-topic"),
-    "abusive": N_("Abusive"),
-    "spam": N_("Spam"),
-    "personal-data": N_("Contains personal data"),
-    "duplicate": N_("Duplicate"),
-    "other": N_("Other"),
+ADMIN = (Role.admin,)
+SCREEN_LABELS = {
+    "nik-kk": N_("NIK/KK number"),
+    "phone": N_("Phone number"),
+    "email": N_("Email address"),
+    "blocked-domain": N_("Blocked link"),
+    "many-links": N_("Many links"),
+    "same-author": N_("Same text sent before"),
+    "many-authors": N_("Same text from other people"),
+    "very-short": N_("Very short"),
+    "very-long": N_("Very long"),
+    "all-caps": N_("ALL CAPS"),
+    "abusive": N_("Abusive words"),
+    "screen-error": N_("A screen could not run"),
 }
+REASON_LABELS = {
+    "new": N_("New"),
+    "post-moderated": N_("Already public"),
+    "flagged": N_("Flagged, hidden"),
+    "appeal": N_("Appeal"),
+}
+
+
+def _config(ctx: Ctx) -> ModerationConfig:
+    config: ModerationConfig = ctx.services.extensions["moderation.config"]
+    return config
+
+
+def _filters(ctx: Ctx) -> queries.QueueFilters:
+    view_name = ctx.query("lihat", "pending")
+    sort = ctx.query("urut", "oldest")
+    return queries.QueueFilters(
+        view=view_name if view_name in queries.VIEWS else "pending",
+        sort=sort if sort in queries.SORTS else "oldest",
+        channel=ctx.query("kanal") if ctx.query("kanal") in ("web", "telegram", "whatsapp") else "",
+        consultation_id=ctx.query_int("konsultasi", 0) or None,
+        agency_id=ctx.query_int("instansi", 0) or None,
+        cluster=ctx.query("kluster")[:64] if ctx.query("kluster").isalnum() else "",
+    )
 
 
 @view(roles=MODERATORS)
 def queue(ctx: Ctx) -> Response:
-    comments = queries.list_pending_comments(ctx.db)
-    aspirations = queries.list_pending_aspirations(ctx.db)
-    author_ids = [c.comment.author_id for c in comments] + [a.author_id for a in aspirations]
+    assert ctx.user is not None
+    filters = _filters(ctx)
+    result = queries.list_queue(
+        ctx.db, ctx.user, filters, page=ctx.query_int("halaman", 1), per_page=_config(ctx).page_size
+    )
+    query_string = "&".join(
+        f"{k}={v}"
+        for k, v in (
+            ("lihat", filters.view),
+            ("urut", filters.sort),
+            ("kanal", filters.channel),
+            ("konsultasi", filters.consultation_id or ""),
+            ("instansi", filters.agency_id or ""),
+            ("kluster", filters.cluster),
+        )
+        if v
+    )
     return ctx.render(
         "moderation/queue.html",
-        comments=comments,
-        aspirations=aspirations,
-        authors=queries.lookup_names(ctx.db, author_ids, Account),
-        total=queries.count_pending(ctx.db),
-        reasons=REASONS,
+        q=result,
+        filters=filters,
+        counts=queries.queue_counts(ctx.db, utcnow()),
+        base="/moderation?" + query_string,
+        now=utcnow(),
+        screen_labels=SCREEN_LABELS,
+        reason_labels=REASON_LABELS,
+        reasons=actions.REJECT_REASONS,
+        errors={},
     )
 
 
-def _reason(ctx: Ctx) -> str:
-    code = ctx.field("reason")
-    if code not in REASONS:
-        raise Invalid(
-            field_errors={"reason": actions.Msg(N_("Give the reason the author will see."))}
+@view(roles=MODERATORS)
+def bulk(ctx: Ctx) -> Response:
+    assert ctx.form is not None
+    ids = [parse_int(str(v), 0) for v in ctx.form.getlist("case")]
+    ids = [i for i in ids if i]
+    action = ctx.field("action")
+    if not ids or action not in ("approve", "reject"):
+        raise Invalid(N_("Select cases and an action."))
+    actions.bulk_decide(
+        ctx.db,
+        _config(ctx),
+        ctx.user,
+        ids,
+        action=DecisionAction(action),
+        reason_code=ctx.field("reason"),
+        note=ctx.field("note"),
+    )
+    return ctx.redirect(safe_next(ctx.field("next") or "/moderation"), "saved")
+
+
+def _highlight(
+    text: str, spans: list[tuple[int, int, str]], labels: dict[str, str], ctx: Ctx
+) -> Markup:
+    """Escaped text with each screen's matches in <mark> (labelled for screen readers)."""
+    out, cursor = [], 0
+    for start, end, label in spans:
+        if start < cursor:
+            continue
+        out.append(escape(text[cursor:start]))
+        title = ctx._(labels.get(label, label))
+        out.append(
+            Markup('<mark title="{0}">{1}<span class="sr-only"> ({0})</span></mark>').format(
+                title, text[start:end]
+            )
         )
-    label = ctx._(REASONS[code])
-    note = ctx.field("note").strip()
-    return f"{label}: {note}" if note else label
+        cursor = end
+    out.append(escape(text[cursor:]))
+    return Markup("").join(out)
+
+
+def _case_page(
+    ctx: Ctx, case_id: int, status_code: int = 200, errors: dict[str, str] | None = None
+) -> Response:
+    case = queries.get_case(ctx.db, case_id)
+    if case is None:
+        raise NotFound(N_("This case does not exist."))
+    case_view = queries.case_view(ctx.db, case)
+    return ctx.render(
+        "moderation/case.html",
+        status_code=status_code,
+        v=case_view,
+        fields=[
+            (h, _highlight(h.text, h.spans, SCREEN_LABELS, ctx)) for h in case_view.highlighted()
+        ],
+        screen_labels=SCREEN_LABELS,
+        reason_labels=REASON_LABELS,
+        reasons=actions.REJECT_REASONS,
+        errors=errors or {},
+        now=utcnow(),
+    )
+
+
+@view(roles=MODERATORS)
+def case_page(ctx: Ctx) -> Response:
+    return _case_page(ctx, parse_int(str(ctx.request.path_params["case_id"]), 0))
 
 
 @view(roles=MODERATORS)
 def decide(ctx: Ctx) -> Response:
-    assert ctx.user is not None
-    kind = ctx.request.path_params["kind"]
-    item_id = parse_int(str(ctx.request.path_params["item_id"]), 0)
-    item: Comment | Aspiration | None = None
-    if kind == "komentar" and item_id:
-        item = ctx.db.get(Comment, item_id)
-    elif kind == "aspirasi" and item_id:
-        item = ctx.db.get(Aspiration, item_id)
-    if item is None:
-        raise NotFound(N_("This page does not exist."))
-    approve = ctx.field("decision") == "approve"
-    if isinstance(item, Comment):
-        if approve:
-            actions.publish_comment(ctx.db, ctx.user, item)
-        else:
-            actions.reject_comment(ctx.db, ctx.user, item, reason=_reason(ctx))
-    elif approve:
-        actions.publish_aspiration(ctx.db, ctx.user, item)
-    else:
-        actions.reject_aspiration(ctx.db, ctx.user, item, reason=_reason(ctx))
-    return ctx.redirect("/moderation", "approved" if approve else "rejected")
+    assert ctx.form is not None
+    case_id = parse_int(str(ctx.request.path_params["case_id"]), 0)
+    case = queries.get_case(ctx.db, case_id)
+    if case is None:
+        raise NotFound(N_("This case does not exist."))
+    action = ctx.field("action")
+    if action not in {a.value for a in DecisionAction}:
+        raise Invalid(N_("Unknown decision."))
+    spans = []
+    for value in ctx.form.getlist("span"):
+        field, _, rest = str(value).partition(":")
+        start, _, end = rest.partition("-")
+        if field in ("title", "body") and start.isdigit() and end.isdigit():
+            spans.append((field, int(start), int(end)))
+    try:
+        actions.decide_case(
+            ctx.db,
+            _config(ctx),
+            ctx.user,
+            case,
+            action=DecisionAction(action),
+            reason_code=ctx.field("reason"),
+            note=ctx.field("note"),
+            redact_spans=spans,
+            redact_phrases=ctx.field("phrases").splitlines(),
+            duplicate_ticket=ctx.field("original"),
+        )
+    except Invalid as exc:
+        ctx.db.rollback()
+        return _case_page(ctx, case_id, 400, form_errors(ctx, exc))
+    return ctx.redirect("/moderation", "saved")
+
+
+# --- flags and appeals (any logged-in user) ------------------------------------------------
+
+
+def _flag_target(ctx: Ctx, source: str) -> tuple[Comment | None, Aspiration | None]:
+    kind = ctx.field("kind") if source == "form" else ctx.query("jenis")
+    item_id = parse_int(ctx.field("id") if source == "form" else ctx.query("id"), 0)
+    if kind == "comment" and item_id:
+        return access_comment(ctx.db, None, item_id), None
+    if kind == "aspiration" and item_id:
+        aspiration = ctx.db.get(Aspiration, item_id)
+        if aspiration is not None and can_see_aspiration(None, aspiration):
+            return None, aspiration
+    raise NotFound(N_("This contribution is not public."))
+
+
+@view(login=True)
+def flag_form(ctx: Ctx) -> Response:
+    comment, aspiration = _flag_target(ctx, "query")
+    return ctx.render(
+        "moderation/flag.html",
+        comment=comment,
+        aspiration=aspiration,
+        reasons=actions.FLAG_REASONS,
+        errors={},
+        next=safe_next(ctx.query("next") or "/"),
+    )
+
+
+@view(login=True)
+def flag(ctx: Ctx) -> Response:
+    comment, aspiration = _flag_target(ctx, "form")
+    try:
+        actions.flag_content(
+            ctx.db,
+            _config(ctx),
+            ctx.user,
+            comment=comment,
+            aspiration=aspiration,
+            reason=ctx.field("reason"),
+            text=ctx.field("text"),
+        )
+    except Invalid as exc:
+        return ctx.render(
+            "moderation/flag.html",
+            status_code=400,
+            comment=comment,
+            aspiration=aspiration,
+            reasons=actions.FLAG_REASONS,
+            errors=form_errors(ctx, exc),
+            next=safe_next(ctx.field("next") or "/"),
+        )
+    return ctx.redirect(safe_next(ctx.field("next") or "/"), "flagged")
+
+
+@view(login=True)
+def my_rejections(ctx: Ctx) -> Response:
+    assert ctx.user is not None and ctx.user.id is not None
+    rows = queries.list_my_rejections(ctx.db, ctx.user.id)
+    items = {
+        case.id: ctx.db.get(Comment, case.comment_id)
+        if case.comment_id
+        else ctx.db.get(Aspiration, case.aspiration_id)
+        for case, _, _ in rows
+    }
+    return ctx.render("moderation/appeals.html", rows=rows, items=items, errors={})
+
+
+@view(login=True)
+def appeal(ctx: Ctx) -> Response:
+    case = queries.get_case(ctx.db, parse_int(str(ctx.request.path_params["case_id"]), 0))
+    if case is None:
+        raise NotFound(N_("This case does not exist."))
+    try:
+        actions.appeal_decision(ctx.db, _config(ctx), ctx.user, case, text=ctx.field("text"))
+    except Invalid as exc:
+        ctx.db.rollback()
+        assert ctx.user is not None and ctx.user.id is not None
+        rows = queries.list_my_rejections(ctx.db, ctx.user.id)
+        items = {
+            c.id: ctx.db.get(Comment, c.comment_id)
+            if c.comment_id
+            else ctx.db.get(Aspiration, c.aspiration_id)
+            for c, _, _ in rows
+        }
+        errors = {f"{case.id}-{k}": v for k, v in form_errors(ctx, exc).items()}
+        return ctx.render(
+            "moderation/appeals.html", status_code=400, rows=rows, items=items, errors=errors
+        )
+    return ctx.redirect("/moderation/banding", "appealed")
+
+
+# --- administrators -------------------------------------------------------------------------
+
+
+def _audit_filters(ctx: Ctx) -> queries.AuditFilters:
+    tz = ctx.settings.timezone
+    return queries.AuditFilters(
+        actor_id=ctx.query_int("pelaku", 0) or None,
+        action=ctx.query("tindakan")[:30],
+        since=parse_local_datetime(ctx.query("dari"), tz) if ctx.query("dari") else None,
+        until=parse_local_datetime(ctx.query("sampai"), tz) if ctx.query("sampai") else None,
+    )
+
+
+@view(roles=ADMIN)
+def audit_page(ctx: Ctx) -> Response:
+    filters = _audit_filters(ctx)
+    page = queries.list_audit(ctx.db, filters, page=ctx.query_int("halaman", 1))
+    from forum.models import Account
+    from forum.queries import lookup_names
+
+    return ctx.render(
+        "moderation/audit.html",
+        page=page,
+        filters=filters,
+        actors=lookup_names(ctx.db, [e.actor_id for e in page.items if e.actor_id], Account),
+        query=str(ctx.request.url.query),
+        raw={k: ctx.query(k) for k in ("pelaku", "tindakan", "dari", "sampai")},
+    )
+
+
+@view(roles=ADMIN)
+def audit_csv(ctx: Ctx) -> Response:
+    # Rows become plain values inside the request's transaction; the download streams them.
+    rows = [
+        [
+            e.id,
+            e.created_at.isoformat(),
+            e.actor_id or "",
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.reason,
+            e.before or "",
+            e.after or "",
+        ]
+        for e in queries.iter_audit(ctx.db, _audit_filters(ctx))
+    ]
+    header = [
+        "id",
+        "created_at",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "reason",
+        "before",
+        "after",
+    ]
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in [header, *rows]:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="rembug-audit.csv"'},
+    )
+
+
+def _terms_page(ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
+    from sqlmodel import col, select
+
+    terms = list(
+        ctx.db.exec(select(ScreenTerm).order_by(col(ScreenTerm.kind), col(ScreenTerm.term)))
+    )
+    return ctx.render(
+        "moderation/terms.html",
+        status_code=status_code,
+        terms=terms,
+        errors=errors or {},
+        values={"term": ctx.field("term"), "kind": ctx.field("kind")},
+    )
+
+
+@view(roles=ADMIN)
+def terms(ctx: Ctx) -> Response:
+    return _terms_page(ctx)
+
+
+@view(roles=ADMIN)
+def save_term(ctx: Ctx) -> Response:
+    if ctx.field("action") == "remove":
+        term = ctx.db.get(ScreenTerm, parse_int(ctx.field("id"), 0) or 0)
+        if term is None:
+            raise NotFound(N_("This page does not exist."))
+        actions.remove_term(ctx.db, ctx.user, term)
+        return ctx.redirect("/moderation/kata", "saved")
+    try:
+        actions.add_term(
+            ctx.db,
+            ctx.user,
+            kind=ctx.field("kind"),
+            term=ctx.field("term"),
+            language=ctx.field("language") or "id",
+        )
+    except Invalid as exc:
+        return _terms_page(ctx, 400, form_errors(ctx, exc))
+    return ctx.redirect("/moderation/kata", "saved")
 
 
 routes = [
     Route("/moderation", queue),
-    Route("/moderation/{kind}/{item_id}", decide, methods=["POST"]),
+    Route("/moderation/massal", bulk, methods=["POST"]),
+    Route("/moderation/kasus/{case_id}", case_page, methods=["GET"]),
+    Route("/moderation/kasus/{case_id}", decide, methods=["POST"]),
+    Route("/moderation/laporkan", flag_form, methods=["GET"]),
+    Route("/moderation/laporkan", flag, methods=["POST"]),
+    Route("/moderation/banding", my_rejections, methods=["GET"]),
+    Route("/moderation/banding/{case_id}", appeal, methods=["POST"]),
+    Route("/moderation/audit", audit_page),
+    Route("/moderation/audit.csv", audit_csv),
+    Route("/moderation/kata", terms, methods=["GET"]),
+    Route("/moderation/kata", save_term, methods=["POST"]),
 ]

@@ -1,0 +1,152 @@
+"""Moderation tables: cases with their screen results, append-only decisions, flags,
+appeals, the audit trail and the administrators' word lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from forum.models import utcnow
+
+
+class CaseStatus(StrEnum):
+    pending = "pending"
+    escalated = "escalated"  # waits for an administrator
+    decided = "decided"
+
+
+class CaseReason(StrEnum):
+    new = "new"  # a new contribution (pre-moderated)
+    post_moderated = "post-moderated"  # already public; review afterwards
+    flagged = "flagged"  # hidden after flags
+    appeal = "appeal"  # the author appealed a rejection
+
+
+class DecisionAction(StrEnum):
+    approve = "approve"
+    reject = "reject"
+    redact = "redact"  # approve with redaction
+    duplicate = "duplicate"
+    escalate = "escalate"
+    restore = "restore"  # flagged content found fine
+    uphold = "uphold"  # appeal refused: the rejection stands
+
+
+class ModerationCase(SQLModel, table=True):
+    """One contribution waiting for (or past) a moderator's decision."""
+
+    __tablename__ = "moderation_case"
+    __table_args__ = (
+        Index("ix_moderation_case_queue", "status", "opened_at"),
+        Index("ix_moderation_case_priority", "status", "priority"),
+        Index("ix_moderation_case_cluster", "status", "fingerprint"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=12)  # comment | aspiration
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    aspiration_id: int | None = Field(default=None, foreign_key="aspiration.id", index=True)
+    author_id: int = Field(foreign_key="account.id", index=True)
+    channel: str = Field(default="web", max_length=12)
+    consultation_id: int | None = Field(default=None, foreign_key="consultation.id")
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    reason: str = Field(default=CaseReason.new, max_length=16)
+    status: str = Field(default=CaseStatus.pending, max_length=12)
+    priority: int = 0  # screens and flags raise it
+    fingerprint: str = Field(default="", max_length=64)  # normalised text hash (campaigns)
+    opened_at: datetime = Field(default_factory=utcnow)
+    due_at: datetime
+    decided_at: datetime | None = None
+    # Appeals go to a different moderator than the one who decided.
+    excluded_moderator_id: int | None = Field(default=None, foreign_key="account.id")
+
+
+class ScreenResult(SQLModel, table=True):
+    """What an automatic screen found: a label, a score and the matched spans (JSON)."""
+
+    __tablename__ = "moderation_screen_result"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="moderation_case.id", index=True)
+    screen: str = Field(max_length=30)
+    label: str = Field(max_length=60)
+    score: int = 0
+    field: str = Field(default="body", max_length=12)  # body | title
+    spans: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+
+
+class Decision(SQLModel, table=True):
+    """Append-only: every decision on a case. The original text of a redacted contribution is
+    kept here and nowhere else."""
+
+    __tablename__ = "moderation_decision"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="moderation_case.id", index=True)
+    moderator_id: int = Field(foreign_key="account.id", index=True)
+    action: str = Field(max_length=12)
+    reason_code: str | None = Field(default=None, max_length=20)
+    reason_text: str | None = Field(default=None, max_length=500)
+    original_title: str | None = Field(default=None, max_length=200)
+    original_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    duplicate_of_id: int | None = Field(default=None, foreign_key="aspiration.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Flag(SQLModel, table=True):
+    """A logged-in user reports published content; weighted by the flagger's trust."""
+
+    __tablename__ = "moderation_flag"
+    __table_args__ = (
+        UniqueConstraint("account_id", "comment_id"),
+        UniqueConstraint("account_id", "aspiration_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    aspiration_id: int | None = Field(default=None, foreign_key="aspiration.id", index=True)
+    reason: str = Field(max_length=20)
+    text: str = Field(default="", max_length=500)
+    weight: float = 1.0
+    # Set when the flagged item was decided: True if the flag proved right (hidden/rejected).
+    upheld: bool | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Appeal(SQLModel, table=True):
+    __tablename__ = "moderation_appeal"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="moderation_case.id", unique=True)  # once per decision
+    author_id: int = Field(foreign_key="account.id", index=True)
+    text: str = Field(max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only record of every decision, redaction, flag, hide, appeal and role change.
+    The application has no code path that updates or deletes these rows."""
+
+    __tablename__ = "moderation_audit"
+    __table_args__ = (Index("ix_moderation_audit_at", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    action: str = Field(max_length=30, index=True)
+    object_type: str = Field(max_length=20)
+    object_id: int
+    reason: str = Field(default="", max_length=500)
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScreenTerm(SQLModel, table=True):
+    """Administrator-managed word lists: abusive words (id/en) and blocked link domains."""
+
+    __tablename__ = "moderation_term"
+    __table_args__ = (UniqueConstraint("kind", "term"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # abusive | blocked-domain
+    term: str = Field(max_length=100)
+    language: str = Field(default="id", max_length=5)
+    created_by_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
