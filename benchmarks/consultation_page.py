@@ -362,7 +362,9 @@ def load_data(env: dict[str, str], args: argparse.Namespace) -> Loaded:
                     if comment.status == ContentStatus.pending:
                         actions.publish_comment(s, mod, comment, now=at + timedelta(seconds=30))
                     assert comment.id is not None
-                    published.append(comment.id)
+                    # Only published comments can be replied to (a screen may hold some).
+                    if comment.status == ContentStatus.published:
+                        published.append(comment.id)
                     done += 1
             rate = done / (time.monotonic() - started)
             print(f"  comments: {done}/{args.comments} ({rate:.0f}/s overall)", flush=True)
@@ -380,6 +382,9 @@ def load_data(env: dict[str, str], args: argparse.Namespace) -> Loaded:
                 ).all()
             )
             position = busy.position
+            current = s.get(Consultation, cid)
+            assert current is not None
+            published_total = current.comment_count
     finally:
         services.db.engine.dispose()
     return Loaded(
@@ -387,7 +392,7 @@ def load_data(env: dict[str, str], args: argparse.Namespace) -> Loaded:
         busy_position=position,
         busy_top_level=busy_top,
         sections=len(section_ids),
-        comments=done,
+        comments=published_total,
         top_level=top,
         replies=replies,
         whole_draft_top_level=whole,
