@@ -104,3 +104,40 @@ def test_english_speakers_get_english_and_can_switch(
     assert "Apa yang ingin Anda lakukan?" in texts[0]
     chat.send("/language en")
     assert "What would you like to do?" in chat.send("/menu")[0]
+
+
+def test_set_webhook_registers_the_url_with_the_secret(
+    services: Services, fake_telegram: FakeTelegram
+) -> None:
+    import asyncio
+
+    from bots.telegram.commands import set_webhook
+
+    url = asyncio.run(set_webhook(services))
+    assert url == "http://127.0.0.1:8000/webhooks/telegram"
+    calls = [p for m, p in fake_telegram.calls if m == "setWebhook"]
+    assert calls[0]["url"] == url and calls[0]["secret_token"] == SECRET
+    assert "callback_query" in calls[0]["allowed_updates"]
+
+
+def test_polling_takes_updates_in_like_the_webhook(
+    services: Services, fake_telegram: FakeTelegram
+) -> None:
+    import asyncio
+
+    from bots.telegram.commands import poll
+
+    update = load_fixture("message__start")
+    fake_telegram.updates.append(update)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(poll(services, stop, timeout=0))
+        while not fake_telegram.sent():
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+
+    asyncio.run(asyncio.wait_for(run(), 20))
+    assert fake_telegram.texts()[0].startswith("Selamat datang")
+    assert _count(services, ChatInbound) == 1

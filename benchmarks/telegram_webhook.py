@@ -1,0 +1,273 @@
+"""Telegram webhook benchmark: acknowledgement latency and sustained updates/s into the
+moderation queue, against ``rembug serve`` on loopback with a fake Bot API.
+
+Each simulated citizen presses "comment on the whole draft" and sends a comment (two
+updates); the run counts pending comments until every one has arrived (nothing lost).
+
+    .venv/bin/python benchmarks/telegram_webhook.py [--rate 200] [--seconds 10]
+
+Prints a report and saves it under benchmarks/results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+from sqlmodel import func, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from forum import actions  # noqa: E402
+from forum.app import build_services  # noqa: E402
+from forum.db import migrate  # noqa: E402
+from forum.models import Agency, Comment, ContentStatus, Role  # noqa: E402
+from forum.seeds import upsert_reference_data  # noqa: E402
+from forum.settings import Settings  # noqa: E402
+
+TOKEN = "7000000001:BENCHfakeToken_0123456789abcdefghij"  # noqa: S105 - a fake API
+SECRET = "bench-secret-token"  # noqa: S105 - throwaway
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fake_bot_api(port: int) -> uvicorn.Server:
+    counter = {"sent": 0}
+
+    async def endpoint(request: Request) -> JSONResponse:
+        method = request.path_params["method"]
+        form = await request.form()
+        if method == "getMe":
+            result: object = {
+                "id": 7000000001,
+                "is_bot": True,
+                "first_name": "Rembug",
+                "username": "RembugBot",
+            }
+        elif method == "sendMessage":
+            counter["sent"] += 1
+            result = {
+                "message_id": counter["sent"],
+                "date": int(time.time()),
+                "chat": {"id": int(str(form.get("chat_id"))), "type": "private"},
+            }
+        else:
+            result = True
+        return JSONResponse({"ok": True, "result": result})
+
+    app = Starlette(routes=[Route("/bot{token}/{method}", endpoint, methods=["POST", "GET"])])
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.02)
+    return server
+
+
+def update(update_id: int, user: int, *, text: str | None = None, data: str | None = None) -> dict:
+    person = {"id": user, "is_bot": False, "first_name": f"Warga {user}", "language_code": "id"}
+    chat = {"id": user, "first_name": f"Warga {user}", "type": "private"}
+    if data is not None:
+        return {
+            "update_id": update_id,
+            "callback_query": {
+                "id": str(update_id),
+                "from": person,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": chat,
+                    "text": "menu",
+                },
+                "chat_instance": "1",
+                "data": data,
+            },
+        }
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "from": person,
+            "chat": chat,
+            "date": int(time.time()),
+            "text": text,
+        },
+    }
+
+
+async def fire(url: str, updates: list[dict], rate: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        start = time.perf_counter()
+
+        async def one(i: int, body: dict) -> None:
+            nonlocal errors
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            t0 = time.perf_counter()
+            response = await client.post(
+                url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            )
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200:
+                errors += 1
+
+        await asyncio.gather(*(one(i, body) for i, body in enumerate(updates)))
+    return latencies, errors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=200.0, help="updates per second sent")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to send")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="rembug-tg-bench-"))
+    db_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    api_port, web_port = free_port(), free_port()
+    fake_bot_api(api_port)
+    env = {
+        "REMBUG_DATA_DIR": str(tmp),
+        "REMBUG_DATABASE_URL": db_url,
+        "REMBUG_SECRET_KEY": "bench-secret-key-0123456789-0123456789-abcdef",
+        "REMBUG_TELEGRAM_TOKEN": TOKEN,
+        "REMBUG_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "REMBUG_TELEGRAM_API_URL": f"http://127.0.0.1:{api_port}",
+        "REMBUG_LOG_LEVEL": "WARNING",
+        "REMBUG_PASSWORD_HASH_TIME_COST": "1",
+        "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",
+    }
+    migrate(db_url)
+    services = build_services(Settings.from_env(env))
+    with services.db.write() as db:
+        upsert_reference_data(db)
+        agency = Agency(slug="bench", name="Dinas Benchmark")
+        db.add(agency)
+        db.flush()
+        official = actions.create_account(
+            db,
+            name="Petugas",
+            email="petugas@bench.id",
+            password="rahasia-sekali-123",  # noqa: S106 - throwaway database
+            role=Role.official,
+            agency_id=agency.id,
+            consent=True,
+        )
+        now = datetime.now(UTC)
+        consultation = actions.create_consultation_from_markdown(
+            db,
+            official,
+            agency_id=agency.id,
+            markdown="# Judul\n\n## Bagian\n\nIsi.",
+            title="Rancangan Benchmark",
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=30),
+        )  # type: ignore[arg-type]
+        actions.publish_consultation(db, official, consultation)
+    # The documented multi-process layout: the web process only takes updates in; a separate
+    # `rembug worker` runs the conversation and the deliveries.
+    web_env = {**os.environ, **env, "REMBUG_RUN_WORKER": "false"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "rembug"), "serve", "--port", str(web_port)],
+        env=web_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "rembug"), "worker"],
+        env={**os.environ, **env, "REMBUG_WORKER_POLL_SECONDS": "0.1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{web_port}/", timeout=2)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        total = int(args.rate * args.seconds)
+        users = total // 2
+        updates = []
+        for u in range(users):
+            updates.append(update(10_000 + 2 * u, 800_000_000 + u, data=f"cm:{consultation.id}:0"))
+            updates.append(
+                update(
+                    10_001 + 2 * u,
+                    800_000_000 + u,
+                    text=f"Komentar warga nomor {u} untuk rancangan.",
+                )
+            )
+        started = time.perf_counter()
+        latencies, errors = asyncio.run(
+            fire(f"http://127.0.0.1:{web_port}/webhooks/telegram", updates, args.rate)
+        )
+        sent_for = time.perf_counter() - started
+        pending = 0
+        while time.perf_counter() - started < sent_for + 120:
+            with services.db.read() as db:
+                pending = int(
+                    db.exec(
+                        select(func.count())
+                        .select_from(Comment)
+                        .where(Comment.status == ContentStatus.pending)
+                    ).one()
+                )
+            if pending >= users:
+                break
+            time.sleep(0.25)
+        processed_for = time.perf_counter() - started
+    finally:
+        for process in (server, worker):
+            process.terminate()
+            process.wait(timeout=20)
+    latencies.sort()
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    report = "\n".join(
+        [
+            f"# Telegram webhook benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+            "",
+            f"machine: {platform.platform()}, {os.cpu_count()} cores; Python {platform.python_version()}; SQLite; `rembug serve` (1 process, REMBUG_RUN_WORKER=false) + `rembug worker`",  # noqa: E501
+            f"sent: {len(updates)} updates at {args.rate:.0f}/s for {sent_for:.1f} s ({users} citizens × 2 updates); non-200 answers: {errors}",  # noqa: E501
+            f"acknowledgement latency ms: p50 {p(0.5):.1f}, p95 {p(0.95):.1f}, p99 {p(0.99):.1f}, max {latencies[-1]:.1f}, mean {statistics.mean(latencies):.1f}",  # noqa: E501
+            f"comments in the moderation queue: {pending} of {users} ({'nothing lost' if pending == users else 'MISSING ' + str(users - pending)})",  # noqa: E501
+            f"all processed after {processed_for:.1f} s: sustained {len(updates) / processed_for:.0f} updates/s end to end",  # noqa: E501
+        ]
+    )
+    print(report)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"telegram_webhook-{datetime.now(UTC):%Y%m%d-%H%M%S}.md").write_text(
+        report + "\n", encoding="utf-8"
+    )
+    return 0 if pending == users and not errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
