@@ -32,11 +32,14 @@ from forum.models import (
     Consultation,
     ConsultationStatus,
     ContentStatus,
+    Disposition,
     Follow,
     OfficialResponse,
     RateEvent,
     Region,
+    ResponseRevision,
     Role,
+    RoutingEvent,
     Section,
     Support,
     TicketCounter,
@@ -59,6 +62,7 @@ from forum.validation import (
     normalise_phone,
     text_length_error,
 )
+from forum.workdays import deadlines_of
 
 CONSENT_VERSION = "2026-11"
 REJECT_REASONS = ("off-topic", "abusive", "spam", "personal-data", "duplicate", "other")
@@ -942,14 +946,197 @@ def publish_aspiration(
     aspiration.reject_reason = None
     aspiration.published_at = now
     aspiration.updated_at = now
-    if aspiration.agency_id is not None:
-        aspiration.status = AspirationStatus.routed
-        aspiration.routed_at = now
-    else:
-        aspiration.status = AspirationStatus.published
+    aspiration.status = AspirationStatus.published
     db.add(aspiration)
     ev.emit(db, ev.AspirationPublished(aspiration.id, moderator.id if moderator else None))  # type: ignore[arg-type]
+    if aspiration.agency_id is not None:
+        _route(db, aspiration, aspiration.agency_id, moderator, "", now, initial=True)
     return aspiration
+
+
+ROUTABLE = (AspirationStatus.published, AspirationStatus.routed, AspirationStatus.in_progress)
+
+
+def _route(
+    db: Session,
+    aspiration: Aspiration,
+    agency_id: int,
+    actor: Account | None,
+    reason: str,
+    now: datetime,
+    *,
+    initial: bool = False,
+) -> None:
+    """Send to an agency: the response deadline (re)starts now."""
+    deadlines = deadlines_of(db.info)
+    previous = None if initial else aspiration.agency_id
+    db.add(
+        RoutingEvent(
+            aspiration_id=aspiration.id,  # type: ignore[arg-type]
+            from_agency_id=previous,
+            to_agency_id=agency_id,
+            actor_id=actor.id if actor else None,
+            reason=reason,
+            created_at=now,
+        )
+    )
+    aspiration.agency_id = agency_id
+    aspiration.status = AspirationStatus.routed
+    aspiration.routed_at = aspiration.updated_at = now
+    aspiration.due_at = deadlines.calendar.add(now, deadlines.response_days)
+    aspiration.overdue_at = aspiration.escalated_at = None
+    db.add(aspiration)
+    ev.emit(
+        db,
+        ev.AspirationRouted(
+            aspiration.id,  # type: ignore[arg-type]
+            agency_id,
+            previous,
+            actor.id if actor else None,
+        ),
+    )
+
+
+def route_aspiration(
+    db: Session,
+    actor: Account,
+    aspiration: Aspiration,
+    *,
+    agency_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> Aspiration:
+    """Disposisi: a moderator routes a published aspiration to an agency; an official whose
+    agency is not the right one re-routes it ("not our authority") with a reason. Both
+    agencies see the history; the deadline restarts."""
+    if actor.role == Role.official:
+        if aspiration.agency_id != actor.agency_id:
+            raise NotAllowed(N_("This belongs to another agency."))
+    else:
+        _require_role(actor, Role.moderator, Role.admin)
+    if aspiration.status not in ROUTABLE or aspiration.hidden_at is not None:
+        raise Conflict(N_("This aspiration cannot be routed now."))
+    reason = clean_text(reason)
+    target = db.get(Agency, agency_id)
+    errors: dict[str, Msg | None] = {}
+    if target is None or not target.is_active:
+        errors["agency"] = Msg(N_("Unknown agency."))
+    elif target.id == aspiration.agency_id:
+        errors["agency"] = Msg(N_("Choose another agency."))
+    if aspiration.agency_id is not None and not reason:
+        errors["reason"] = Msg(N_("Say why it belongs to the other agency."))
+    _invalid(**errors)
+    _route(db, aspiration, agency_id, actor, reason[:500], now or utcnow())
+    return aspiration
+
+
+def mark_in_progress(
+    db: Session, official: Account, aspiration: Aspiration, now: datetime | None = None
+) -> Aspiration:
+    """The agency is working on it (the deadline still runs until the first response)."""
+    if aspiration.agency_id is None:
+        raise Conflict(N_("Route this aspiration to an agency first."))
+    _require_agency(official, aspiration.agency_id)
+    if aspiration.status != AspirationStatus.routed:
+        raise Conflict(N_("Only a routed aspiration can be marked in progress."))
+    aspiration.status = AspirationStatus.in_progress
+    aspiration.updated_at = now or utcnow()
+    db.add(aspiration)
+    ev.emit(db, ev.AspirationStatusChanged(aspiration.id, aspiration.status, official.id))  # type: ignore[arg-type]
+    return aspiration
+
+
+def confirm_resolution(
+    db: Session, author: Account, aspiration: Aspiration, now: datetime | None = None
+) -> Aspiration:
+    """The citizen says the answer resolved it: the aspiration is closed."""
+    if author.id != aspiration.author_id:
+        raise NotAllowed(N_("Only the author can do this."))
+    if aspiration.status != AspirationStatus.responded:
+        raise Conflict(N_("Only an answered aspiration can be confirmed."))
+    _close_aspiration(db, aspiration, "confirmed", now or utcnow())
+    return aspiration
+
+
+def _close_aspiration(db: Session, aspiration: Aspiration, reason: str, now: datetime) -> None:
+    aspiration.status = AspirationStatus.closed
+    aspiration.closed_at = aspiration.updated_at = now
+    aspiration.close_reason = reason
+    aspiration.auto_close_at = None
+    db.add(aspiration)
+    ev.emit(db, ev.AspirationClosed(aspiration.id, reason))  # type: ignore[arg-type]
+
+
+def reopen_aspiration(
+    db: Session,
+    author: Account,
+    aspiration: Aspiration,
+    *,
+    reason: str,
+    now: datetime | None = None,
+) -> Aspiration:
+    """The citizen is not satisfied: back to the agency, once, with a reason."""
+    if author.id != aspiration.author_id:
+        raise NotAllowed(N_("Only the author can do this."))
+    if aspiration.status not in (AspirationStatus.responded, AspirationStatus.closed):
+        raise Conflict(N_("Only an answered aspiration can be reopened."))
+    if aspiration.reopen_count >= 1:
+        raise Conflict(N_("An aspiration can be reopened only once."))
+    reason = clean_text(reason)
+    _invalid(reason=text_length_error(reason, 10, 1000))
+    now = now or utcnow()
+    deadlines = deadlines_of(db.info)
+    aspiration.reopen_count += 1
+    aspiration.status = AspirationStatus.routed
+    aspiration.closed_at = aspiration.close_reason = aspiration.auto_close_at = None
+    aspiration.due_at = deadlines.calendar.add(now, deadlines.response_days)
+    aspiration.overdue_at = aspiration.escalated_at = None
+    aspiration.updated_at = now
+    db.add(aspiration)
+    ev.emit(db, ev.AspirationReopened(aspiration.id, reason))  # type: ignore[arg-type]
+    return aspiration
+
+
+def run_deadlines(db: Session, now: datetime | None = None) -> dict[str, int]:
+    """The scheduler's pass: flag overdue aspirations, escalate long-overdue ones to
+    administrators, close answered ones whose auto-close time has come."""
+    now = now or utcnow()
+    deadlines = deadlines_of(db.info)
+    open_statuses = [AspirationStatus.routed, AspirationStatus.in_progress]
+    counts = {"overdue": 0, "escalated": 0, "closed": 0}
+    for aspiration in db.exec(
+        select(Aspiration).where(
+            col(Aspiration.status).in_(open_statuses),
+            col(Aspiration.due_at) < now,
+            col(Aspiration.overdue_at).is_(None),
+        )
+    ):
+        aspiration.overdue_at = now
+        db.add(aspiration)
+        ev.emit(db, ev.AspirationOverdue(aspiration.id, aspiration.agency_id))  # type: ignore[arg-type]
+        counts["overdue"] += 1
+    for aspiration in db.exec(
+        select(Aspiration).where(
+            col(Aspiration.status).in_(open_statuses),
+            col(Aspiration.overdue_at).is_not(None),
+            col(Aspiration.escalated_at).is_(None),
+        )
+    ):
+        assert aspiration.due_at is not None
+        if deadlines.calendar.add(aspiration.due_at, deadlines.escalation_days) <= now:
+            aspiration.escalated_at = now
+            db.add(aspiration)
+            ev.emit(db, ev.AspirationEscalated(aspiration.id, aspiration.agency_id))  # type: ignore[arg-type]
+            counts["escalated"] += 1
+    for aspiration in db.exec(
+        select(Aspiration).where(
+            Aspiration.status == AspirationStatus.responded,
+            col(Aspiration.auto_close_at) <= now,
+        )
+    ):
+        _close_aspiration(db, aspiration, "auto", now)
+        counts["closed"] += 1
+    return counts
 
 
 def reject_aspiration(
@@ -994,6 +1181,107 @@ def follow_aspiration(db: Session, account: Account, aspiration: Aspiration) -> 
         return False
     db.add(Follow(account_id=account.id, aspiration_id=aspiration.id))  # type: ignore[arg-type]
     return True
+
+
+def edit_official_response(
+    db: Session, official: Account, response: OfficialResponse, *, body: str
+) -> OfficialResponse:
+    """Change an official response; the earlier wording stays visible as history."""
+    _require_agency(official, response.agency_id)
+    body = clean_text(body)
+    _invalid(body=text_length_error(body, COMMENT_MIN, ASPIRATION_BODY_MAX))
+    if body == response.body:
+        return response
+    db.add(
+        ResponseRevision(
+            response_id=response.id,  # type: ignore[arg-type]
+            body=response.body,
+            edited_by_id=official.id,  # type: ignore[arg-type]
+        )
+    )
+    response.body = body
+    response.updated_at = utcnow()
+    db.add(response)
+    ev.emit(db, ev.OfficialResponseEdited(response.id))  # type: ignore[arg-type]
+    return response
+
+
+def respond_to_many(
+    db: Session, official: Account, aspirations: Sequence[Aspiration], *, body: str
+) -> list[OfficialResponse]:
+    """One answer to a set of similar aspirations of the official's agency; every author is
+    notified (each response emits its own event)."""
+    if not aspirations:
+        raise Invalid(N_("Select at least one aspiration."))
+    for aspiration in aspirations:
+        if aspiration.agency_id is None:
+            raise Conflict(N_("Route this aspiration to an agency first."))
+        _require_agency(official, aspiration.agency_id)
+    return [
+        publish_official_response(db, official, body=body, aspiration=aspiration)
+        for aspiration in aspirations
+    ]
+
+
+DISPOSITIONS = {
+    "accepted": N_("Accepted"),
+    "partly": N_("Partly accepted"),
+    "rejected": N_("Not accepted"),
+}
+
+
+def set_disposition(
+    db: Session, official: Account, comment: Comment, *, value: str, reason: str
+) -> Disposition:
+    """The agency's "you said, we did" answer to one comment of its consultation."""
+    consultation = db.get(Consultation, comment.consultation_id)
+    assert consultation is not None
+    _require_agency(official, consultation.agency_id)
+    if comment.status != ContentStatus.published:
+        raise Conflict(N_("Only a published comment can be answered."))
+    reason = clean_text(reason)
+    errors: dict[str, Msg | None] = {}
+    if value not in DISPOSITIONS:
+        errors["value"] = Msg(N_("Choose accepted, partly accepted or not accepted."))
+    if value != "accepted" and not reason:
+        errors["reason"] = Msg(N_("Give the reason."))
+    _invalid(**errors)
+    row = db.exec(select(Disposition).where(Disposition.comment_id == comment.id)).first()
+    row = row or Disposition(
+        comment_id=comment.id,  # type: ignore[arg-type]
+        consultation_id=consultation.id,  # type: ignore[arg-type]
+        agency_id=consultation.agency_id,
+        value=value,
+        author_id=official.id,  # type: ignore[arg-type]
+    )
+    row.value, row.author_id = value, official.id  # type: ignore[assignment]
+    row.reason = reason[:1000]
+    row.updated_at = utcnow()
+    db.add(row)
+    return row
+
+
+def conclude_consultation(
+    db: Session, official: Account, consultation: Consultation, *, summary: str
+) -> Consultation:
+    """Publish the consultation's report: closed → concluded."""
+    _require_agency(official, consultation.agency_id)
+    if consultation.status != ConsultationStatus.closed:
+        raise Conflict(N_("Close the consultation before publishing its report."))
+    summary = clean_text(summary)
+    _invalid(summary=text_length_error(summary, 10, 20000))
+    consultation.status = ConsultationStatus.concluded
+    consultation.concluded_at = utcnow()
+    consultation.report_summary = summary
+    db.add(consultation)
+    ev.emit(db, ev.ConsultationConcluded(consultation.id))  # type: ignore[arg-type]
+    return consultation
+
+
+def set_notification_preferences(db: Session, account: Account, *, email: bool) -> Account:
+    account.notify_email = email
+    db.add(account)
+    return account
 
 
 # --- moderation decisions the forum owns (called by the moderation package) ---------------
@@ -1268,8 +1556,11 @@ def publish_official_response(
     )
     db.add(response)
     if aspiration is not None and aspiration.status != AspirationStatus.closed:
+        deadlines = deadlines_of(db.info)
         aspiration.status = AspirationStatus.responded
-        aspiration.updated_at = now
+        aspiration.first_response_at = aspiration.first_response_at or now
+        aspiration.responded_at = aspiration.updated_at = now
+        aspiration.auto_close_at = deadlines.calendar.add(now, deadlines.auto_close_days)
         db.add(aspiration)
     db.flush()
     ev.emit(

@@ -18,7 +18,16 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from bots.plugin import PLUGIN as BOTS
-from forum import i18n, passwords, web, web_admin, web_manage
+from forum import (
+    email,
+    i18n,
+    notifications,
+    passwords,
+    web,
+    web_admin,
+    web_agency,
+    web_manage,
+)
 from forum.db import Database, check_migrated, make_engine
 from forum.events import EventBus
 from forum.outbox import Worker
@@ -27,6 +36,7 @@ from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
 from forum.webkit import BaseMiddleware, http_exception_page
+from forum.workdays import Calendar, Deadlines
 from moderation.plugin import PLUGIN as MODERATION
 from search.plugin import PLUGIN as SEARCH
 
@@ -63,10 +73,27 @@ def build_services(
     engine = make_engine(settings.database_url)
     if check_schema:
         check_migrated(engine)
+    deadlines = Deadlines(
+        Calendar.from_file(settings.holidays_file, settings.timezone),
+        response_days=settings.response_days,
+        escalation_days=settings.escalation_days,
+        auto_close_days=settings.auto_close_days,
+    )
     services = Services(
-        settings=settings, db=Database(engine, bus), bus=bus, templates=build_templates(plugins)
+        settings=settings,
+        db=Database(engine, bus, deadlines),
+        bus=bus,
+        templates=build_templates(plugins),
     )
     services.plugins = plugins
+    notifications.subscribe(bus)
+    services.job_handlers.update(
+        notifications.make_handlers(services.db.write, email_enabled=bool(settings.smtp_url))
+    )
+    if settings.smtp_url:
+        services.job_handlers[notifications.EMAIL_JOB] = email.make_handler(
+            services.db.write, settings.smtp_url, settings.email_from, settings.base_url
+        )
     for plugin in plugins:
         if plugin.locale_dir:
             i18n.add_catalog_dir(plugin.locale_dir)
@@ -105,6 +132,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *web.routes,
         *web_manage.routes,
         *web_admin.routes,
+        *web_agency.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from forum.events import EventBus
+from forum.workdays import Calendar, Deadlines, attach_deadlines
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -64,11 +65,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """The engine plus the bus; hands out read sessions and write units of work."""
+    """The engine plus the bus; hands out read sessions and write units of work. Every session
+    carries the bus and the deadline policy (actions read both from ``session.info``)."""
 
-    def __init__(self, engine: Engine, bus: EventBus) -> None:
+    def __init__(self, engine: Engine, bus: EventBus, deadlines: Deadlines | None = None) -> None:
         self.engine = engine
         self.bus = bus
+        self.deadlines = deadlines or Deadlines(Calendar.from_file(None, "Asia/Jakarta"))
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_engine = engine.execution_options(rembug_write=True)
         self._durable_engine = engine.execution_options(rembug_write=True, rembug_durable=True)
@@ -76,7 +79,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
-            self.bus.attach(session)
+            self._attach(session)
             yield session
 
     @contextmanager
@@ -84,7 +87,7 @@ class Database:
         """A transaction that commits on success and rolls back on any exception."""
         bind = self._durable_engine if durable else self._write_engine
         with Session(bind, expire_on_commit=False) as session:
-            self.bus.attach(session)
+            self._attach(session)
             try:
                 yield session
                 session.commit()
@@ -97,7 +100,12 @@ class Database:
         bind = self.engine
         if write:
             bind = self._durable_engine if durable else self._write_engine
-        return self.bus.attach(Session(bind, expire_on_commit=False))
+        return self._attach(Session(bind, expire_on_commit=False))
+
+    def _attach(self, session: Session) -> Session:
+        self.bus.attach(session)
+        attach_deadlines(session.info, self.deadlines)
+        return session
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

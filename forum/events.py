@@ -134,6 +134,57 @@ class AspirationMerged(Event):
 
 
 @dataclass(frozen=True)
+class AspirationRouted(Event):
+    """Sent to an agency (at publication, by a moderator, or re-routed by an official)."""
+
+    aspiration_id: int
+    agency_id: int
+    from_agency_id: int | None
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class AspirationStatusChanged(Event):
+    aspiration_id: int
+    status: str
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class AspirationOverdue(Event):
+    aspiration_id: int
+    agency_id: int
+
+
+@dataclass(frozen=True)
+class AspirationEscalated(Event):
+    aspiration_id: int
+    agency_id: int
+
+
+@dataclass(frozen=True)
+class AspirationClosed(Event):
+    aspiration_id: int
+    reason: str  # confirmed | auto
+
+
+@dataclass(frozen=True)
+class AspirationReopened(Event):
+    aspiration_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class OfficialResponseEdited(Event):
+    response_id: int
+
+
+@dataclass(frozen=True)
+class ConsultationConcluded(Event):
+    consultation_id: int
+
+
+@dataclass(frozen=True)
 class SupportAdded(Event):
     account_id: int
     comment_id: int | None

@@ -122,6 +122,7 @@ class Account(SQLModel, table=True):
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     is_active: bool = True
     locale: str = Field(default="id", max_length=5)
+    notify_email: bool = True  # also send notifications by email (when SMTP is configured)
     consent_version: str | None = Field(default=None, max_length=20)
     consent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -164,6 +165,8 @@ class Consultation(SQLModel, table=True):
     closed_at: datetime | None = None
     # Established citizens' comments are published at once (still screened and reviewed).
     post_moderation: bool = False
+    concluded_at: datetime | None = None
+    report_summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_by_id: int = Field(foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -233,6 +236,16 @@ class Aspiration(SQLModel, table=True):
     hidden_at: datetime | None = None  # hidden pending review (flags); not shown while set
     redacted_at: datetime | None = None
     duplicate_of_id: int | None = Field(default=None, foreign_key="aspiration.id")
+    # Deadlines (working days, see forum/workdays.py) and the answer's timeline.
+    due_at: datetime | None = None  # first response due (set at routing, restarts on re-route)
+    first_response_at: datetime | None = None
+    responded_at: datetime | None = None
+    overdue_at: datetime | None = None  # when the scheduler found it overdue
+    escalated_at: datetime | None = None  # when administrators were alerted
+    auto_close_at: datetime | None = None
+    closed_at: datetime | None = None
+    close_reason: str | None = Field(default=None, max_length=12)  # confirmed | auto
+    reopen_count: int = 0
 
 
 class TicketCounter(SQLModel, table=True):
@@ -275,6 +288,59 @@ class OfficialResponse(SQLModel, table=True):
     comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime | None = None  # set when edited (revisions keep the old text)
+
+
+class RoutingEvent(SQLModel, table=True):
+    """Append-only history of where an aspiration was sent and why (disposisi)."""
+
+    __tablename__ = "routing_event"
+    id: int | None = Field(default=None, primary_key=True)
+    aspiration_id: int = Field(foreign_key="aspiration.id", index=True)
+    from_agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    to_agency_id: int = Field(foreign_key="agency.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ResponseRevision(SQLModel, table=True):
+    """An official response's earlier wording, kept when it is edited (shown as history)."""
+
+    __tablename__ = "response_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="official_response.id", index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    edited_by_id: int = Field(foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Disposition(SQLModel, table=True):
+    """The agency's answer to one consultation comment: accepted, partly, not (and why)."""
+
+    __table_args__ = (UniqueConstraint("comment_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id")
+    consultation_id: int = Field(foreign_key="consultation.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id")
+    value: str = Field(max_length=10)  # accepted | partly | rejected
+    reason: str = Field(default="", max_length=1000)
+    author_id: int = Field(foreign_key="account.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notification; ``key`` makes the same event notify a person only once."""
+
+    __table_args__ = (Index("ix_notification_inbox", "account_id", "read_at", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    account_id: int = Field(foreign_key="account.id")
+    message: str = Field(max_length=200)  # a msgid, translated when shown
+    params: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    link: str = Field(default="/", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = None
 
 
 class OutboxJob(SQLModel, table=True):

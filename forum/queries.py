@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from forum.errors import N_, NotFound
@@ -26,7 +27,9 @@ from forum.models import (
     ContentStatus,
     OfficialResponse,
     Region,
+    ResponseRevision,
     Role,
+    RoutingEvent,
     Section,
     Support,
     Visibility,
@@ -525,3 +528,32 @@ def list_accounts(db: Session, *, page: int, per_page: int = 50, query: str = ""
         )
     )
     return Page(items, page, per_page, total)
+
+
+def list_routing(
+    db: Session, aspiration_id: int
+) -> list[tuple[RoutingEvent, Agency | None, Agency]]:
+    """Where an aspiration was sent, and why, oldest first."""
+    origin = aliased(Agency)
+    target = aliased(Agency)
+    rows = db.execute(
+        sa_select(RoutingEvent, origin, target)
+        .outerjoin(origin, col(origin.id) == col(RoutingEvent.from_agency_id))
+        .join(target, col(target.id) == col(RoutingEvent.to_agency_id))
+        .where(col(RoutingEvent.aspiration_id) == aspiration_id)
+        .order_by(col(RoutingEvent.id))
+    ).all()
+    return [(event, came_from, went_to) for event, came_from, went_to in rows]
+
+
+def list_revisions(db: Session, *, aspiration_id: int) -> dict[int, list[ResponseRevision]]:
+    """Earlier wordings of each official response to an aspiration, by response id."""
+    revisions: dict[int, list[ResponseRevision]] = {}
+    for revision in db.exec(
+        select(ResponseRevision)
+        .join(OfficialResponse, col(OfficialResponse.id) == ResponseRevision.response_id)
+        .where(OfficialResponse.aspiration_id == aspiration_id)
+        .order_by(col(ResponseRevision.id))
+    ):
+        revisions.setdefault(revision.response_id, []).append(revision)
+    return revisions

@@ -15,8 +15,12 @@ SCHEDULER_SECONDS = 30.0
 
 
 def run_scheduled(services: Services) -> int:
+    """Consultations opening/closing, and the aspirations' deadlines (overdue reminders,
+    escalation to administrators, auto-close)."""
     with services.db.write() as db:
-        return actions.advance_consultations(db)
+        changed = actions.advance_consultations(db)
+        changed += sum(actions.run_deadlines(db).values())
+    return changed
 
 
 async def scheduler(services: Services, stop: asyncio.Event) -> None:
@@ -24,7 +28,7 @@ async def scheduler(services: Services, stop: asyncio.Event) -> None:
         try:
             changed = await asyncio.to_thread(run_scheduled, services)
             if changed:
-                log.info("scheduler: %s consultations opened or closed", changed)
+                log.info("scheduler: %s consultations or aspirations changed", changed)
         except Exception:
             log.exception("scheduler run failed; retrying")
         with contextlib.suppress(TimeoutError):

@@ -59,6 +59,33 @@ SETTINGS: tuple[Setting, ...] = (
         "argon2id memory per hash in KiB (OWASP: at least 19456). Lower only in tests.",
     ),
     Setting("REMBUG_LOG_LEVEL", "INFO", "Python log level."),
+    Setting(
+        "REMBUG_HOLIDAYS_FILE",
+        "(bundled forum/seeds/holidays-id.csv)",
+        "CSV of public holidays (a date column, YYYY-MM-DD) skipped by working-day deadlines.",
+    ),
+    Setting(
+        "REMBUG_RESPONSE_DAYS",
+        "5",
+        "Working days an agency has to answer an aspiration after it is routed to it.",
+    ),
+    Setting(
+        "REMBUG_ESCALATION_DAYS",
+        "5",
+        "Working days after a missed response deadline before administrators are alerted.",
+    ),
+    Setting(
+        "REMBUG_AUTO_CLOSE_DAYS",
+        "10",
+        "Working days after an answer before an aspiration closes by itself.",
+    ),
+    Setting(
+        "REMBUG_SMTP_URL",
+        "",
+        "Email: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, or console (print). "
+        "Empty: no email.",
+    ),
+    Setting("REMBUG_EMAIL_FROM", "rembug@localhost", "Sender address of notification emails."),
 )
 
 
@@ -103,6 +130,12 @@ class Settings:
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     log_level: str = "INFO"
+    holidays_file: Path | None = None
+    response_days: int = 5
+    escalation_days: int = 5
+    auto_close_days: int = 10
+    smtp_url: str = ""
+    email_from: str = "rembug@localhost"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -162,8 +195,23 @@ class Settings:
                 "REMBUG_PASSWORD_HASH_MEMORY_KIB", get("REMBUG_PASSWORD_HASH_MEMORY_KIB"), 1024
             ),
             log_level=get("REMBUG_LOG_LEVEL").upper(),
+            holidays_file=_existing_file(env.get("REMBUG_HOLIDAYS_FILE", "").strip()),
+            response_days=_int("REMBUG_RESPONSE_DAYS", get("REMBUG_RESPONSE_DAYS")),
+            escalation_days=_int("REMBUG_ESCALATION_DAYS", get("REMBUG_ESCALATION_DAYS")),
+            auto_close_days=_int("REMBUG_AUTO_CLOSE_DAYS", get("REMBUG_AUTO_CLOSE_DAYS")),
+            smtp_url=get("REMBUG_SMTP_URL"),
+            email_from=get("REMBUG_EMAIL_FROM"),
             extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
         )
+
+
+def _existing_file(value: str) -> Path | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise SettingsError(f"REMBUG_HOLIDAYS_FILE: no such file: {value}")
+    return path
 
 
 def _stored_secret(data_dir: Path) -> str:

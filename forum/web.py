@@ -21,6 +21,7 @@ from forum.models import (
     ConsultationStatus,
     Region,
     Visibility,
+    utcnow,
 )
 from forum.validation import TICKET_RE
 from forum.webkit import (
@@ -257,13 +258,11 @@ def submit_aspiration(ctx: Ctx) -> Response:
     return ctx.redirect(f"/aspirasi/{aspiration.ticket}", "aspiration-submitted")
 
 
-@view()
-def aspiration_page(ctx: Ctx) -> Response:
+def render_aspiration(
+    ctx: Ctx, aspiration: Aspiration, status_code: int = 200, errors: dict[str, str] | None = None
+) -> Response:
+    """The aspiration page, with the actions the viewer may take on it."""
     db = ctx.db
-    ticket = str(ctx.request.path_params["ticket"]).upper()
-    if not TICKET_RE.match(ticket):
-        raise NotFound(N_("No aspiration with this ticket number is visible to you."))
-    aspiration = queries.access_aspiration_by_ticket(db, ctx.user, ticket)
     can_respond = aspiration.agency_id is not None and queries.can_manage_agency(
         ctx.user, aspiration.agency_id
     )
@@ -271,9 +270,23 @@ def aspiration_page(ctx: Ctx) -> Response:
     similar = []
     if more_like_this is not None and (can_respond or queries.is_moderator(ctx.user)):
         similar = more_like_this(db, ctx.user, aspiration, 5)
+    routing = queries.list_routing(db, aspiration.id)  # type: ignore[arg-type]
+    # Officials of any agency it passed through see its routing history.
+    staff_view = (
+        can_respond
+        or queries.is_moderator(ctx.user)
+        or (
+            ctx.user is not None
+            and ctx.user.role == "official"
+            and any(ctx.user.agency_id in (e.from_agency_id, e.to_agency_id) for e, _, _ in routing)
+        )
+    )
     return ctx.render(
         "aspiration.html",
-        similar=similar,
+        status_code=status_code,
+        similar=[s for s in similar if s.agency_id == aspiration.agency_id]
+        if can_respond
+        else similar,
         aspiration=aspiration,
         author=db.get(Account, aspiration.author_id),
         author_shown=queries.author_shown(ctx.user, aspiration),
@@ -281,11 +294,26 @@ def aspiration_page(ctx: Ctx) -> Response:
         region=db.get(Region, aspiration.region_id),
         agency=db.get(Agency, aspiration.agency_id) if aspiration.agency_id else None,
         responses=queries.list_aspiration_responses(db, aspiration.id),  # type: ignore[arg-type]
+        revisions=queries.list_revisions(db, aspiration_id=aspiration.id),  # type: ignore[arg-type]
+        routing=routing if staff_view else [],
+        all_agencies=queries.list_agencies(db)
+        if can_respond or queries.is_moderator(ctx.user)
+        else [],
         supported=queries.has_supported(db, ctx.user, aspiration_id=aspiration.id),  # type: ignore[arg-type]
         can_respond=can_respond,
+        can_route=queries.is_moderator(ctx.user),
         is_author=ctx.user is not None and ctx.user.id == aspiration.author_id,
-        errors={},
+        now=utcnow(),
+        errors=errors or {},
     )
+
+
+@view()
+def aspiration_page(ctx: Ctx) -> Response:
+    ticket = str(ctx.request.path_params["ticket"]).upper()
+    if not TICKET_RE.match(ticket):
+        raise NotFound(N_("No aspiration with this ticket number is visible to you."))
+    return render_aspiration(ctx, queries.access_aspiration_by_ticket(ctx.db, ctx.user, ticket))
 
 
 @view(login=True)

@@ -27,6 +27,7 @@ from forum.errors import N_, ActionError, Invalid, Msg, Throttled
 from forum.extensions import NAV_LINKS, REPORT_PATH
 from forum.i18n import LOCALES, Formatter, gettext, jinja_callables
 from forum.models import Account, Role
+from forum.notifications import unread_count
 from forum.services import Services
 from forum.settings import Settings
 from forum.validation import MAX_ID, PASSWORD_MIN
@@ -58,6 +59,9 @@ FLASHES: dict[str, str] = {
     "withdrawn": N_("Withdrawn."),
     "responded": N_("Official response published."),
     "flagged": N_("Thank you. Moderators will look at it."),
+    "confirmed": N_("Thank you! The aspiration is closed as resolved."),
+    "reopened": N_("Reopened: the agency has to answer again."),
+    "routed": N_("Sent to the other agency."),
     "appealed": N_("Your appeal was sent; another moderator will decide."),
 }
 
@@ -173,6 +177,7 @@ class Ctx:
             password_min=PASSWORD_MIN,
             nav_links=self.services.extensions.get(NAV_LINKS, []),
             report_path=self.services.extensions.get(REPORT_PATH, ""),
+            unread=unread_count(self.db, self.user.id) if self.user and self.user.id else 0,
             **jinja_callables(self.locale),
             **context,
         )

@@ -26,7 +26,7 @@ from forum.models import (
     utcnow,
 )
 from forum.validation import clean_text
-from forum.workdays import add_working_days
+from forum.workdays import deadlines_of
 from moderation.config import ModerationConfig
 from moderation.models import (
     Appeal,
@@ -170,7 +170,7 @@ def open_case(
         priority=min(100, sum(hit.score for _, hit in results) + priority_bonus),
         fingerprint=print_,
         opened_at=now,
-        due_at=add_working_days(now, config.deadline_days, timezone=config.timezone),
+        due_at=deadlines_of(db.info).calendar.add(now, config.deadline_days),
     )
     db.add(case)
     db.flush()
