@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
@@ -62,6 +63,13 @@ async def lifespan(services: Services) -> AsyncIterator[None]:
             await each.aclose()
 
 
+def add_cli_commands(subparsers: Any) -> None:
+    """``rembug`` gets this package's subcommands."""
+    from bots.cli import add_commands
+
+    add_commands(subparsers)
+
+
 PLUGIN = Plugin(
     name="bots",
     setup=setup,
@@ -70,4 +78,5 @@ PLUGIN = Plugin(
     locale_dir=HERE / "locale",
     lifespan=lifespan,
     settings=SETTINGS,
+    cli=add_cli_commands,
 )

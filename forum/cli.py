@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--agency", help="agency slug (officials)")
     create.add_argument("--password", help="omit to be asked")
     create.set_defaults(func=cmd_create_user)
+
+    from forum.app import PLUGINS  # the packages' own commands (reindex, telegram …)
+
+    for plugin in PLUGINS:
+        if plugin.cli is not None:
+            plugin.cli(sub)
     return parser
 
 

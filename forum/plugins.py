@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from starlette.routing import BaseRoute
 
@@ -36,6 +37,8 @@ class Plugin:
     lifespan: Callable[[Services], AbstractAsyncContextManager[None]] | None = None
     # The package's own REMBUG_ settings, documented like the core's.
     settings: tuple[Setting, ...] = field(default_factory=tuple)
+    # Adds the package's subcommands to ``rembug`` (argparse subparsers).
+    cli: Callable[[Any], None] | None = None
 
 
 def setting_value(settings: Settings, setting: Setting) -> str:

@@ -4,6 +4,7 @@ the pages and API, the header link and the similar-aspiration extension points."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from forum.errors import N_
 from forum.extensions import MORE_LIKE_THIS, NAV_LINKS, SIMILAR_ASPIRATIONS
@@ -28,6 +29,13 @@ def setup(services: Services) -> None:
     services.extensions.setdefault(NAV_LINKS, []).append((N_("Search"), "/cari"))
 
 
+def add_cli_commands(subparsers: Any) -> None:
+    """``rembug`` gets this package's subcommands."""
+    from search.cli import add_commands
+
+    add_commands(subparsers)
+
+
 PLUGIN = Plugin(
     name="search",
     setup=setup,
@@ -35,4 +43,5 @@ PLUGIN = Plugin(
     template_dir=HERE / "templates",
     locale_dir=HERE / "locale",
     settings=(BACKEND,),
+    cli=add_cli_commands,
 )
