@@ -35,7 +35,7 @@ from forum.plugins import Plugin
 from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
-from forum.webkit import BaseMiddleware, http_exception_page
+from forum.webkit import BaseMiddleware, PageCache, http_exception_page
 from forum.workdays import Calendar, Deadlines
 from moderation.plugin import PLUGIN as MODERATION
 from search.plugin import PLUGIN as SEARCH
@@ -100,6 +100,8 @@ def build_services(
         plugin.setup(services)
     services.worker = Worker(services.db, services.job_handlers, services=services)
     bus.on_commit(services.worker.wake)
+    services.page_cache = PageCache(settings.page_cache_seconds)
+    bus.on_commit(services.page_cache.clear)
     return services
 
 

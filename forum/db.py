@@ -151,5 +151,17 @@ def migrate(url: str) -> None:
             config = alembic_config(url)
             config.attributes["connection"] = conn
             command.upgrade(config, "heads")
+        optimize(engine)
     finally:
         engine.dispose()
+
+
+def optimize(engine: Engine) -> None:
+    """Refresh the query planner's statistics (SQLite has none until ANALYZE; without them it
+    can pick a poor index for comment threads). Run after migrations and by the scheduler."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA optimize=0x10002")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+        conn.commit()

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 from sqlmodel import Session, col, select
 
 from forum.errors import N_, NotFound
@@ -172,9 +172,11 @@ def access_consultation(db: Session, viewer: Account | None, consultation_id: in
 
 
 def list_sections(db: Session, consultation_id: int) -> list[Section]:
+    """The table of contents; a section's text loads only when it is read (deferred)."""
     return list(
         db.exec(
             select(Section)
+            .options(defer(Section.body))  # type: ignore[arg-type]
             .where(Section.consultation_id == consultation_id)
             .order_by(col(Section.position))
         )

@@ -8,6 +8,7 @@ import contextlib
 import logging
 
 from forum import actions
+from forum.db import optimize
 from forum.services import Services
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,18 @@ def run_scheduled(services: Services) -> int:
     return changed
 
 
+OPTIMIZE_EVERY = 120  # scheduler rounds (about an hour)
+
+
 async def scheduler(services: Services, stop: asyncio.Event) -> None:
+    rounds = 0
     while not stop.is_set():
+        rounds += 1
+        if rounds % OPTIMIZE_EVERY == 0:
+            try:
+                await asyncio.to_thread(optimize, services.db.engine)
+            except Exception:
+                log.exception("database optimize failed")
         try:
             changed = await asyncio.to_thread(run_scheduled, services)
             if changed:

@@ -49,6 +49,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REMBUG_LOGIN_WINDOW_MINUTES", "15", "Window for the login throttles."),
     Setting("REMBUG_COMMENTS_PER_PAGE", "20", "Comment threads per page."),
     Setting(
+        "REMBUG_PAGE_CACHE_SECONDS",
+        "5",
+        "How long a page rendered for anonymous visitors may be reused (0: never). Any change "
+        "empties the cache of its process at once.",
+    ),
+    Setting(
         "REMBUG_PASSWORD_HASH_TIME_COST",
         "3",
         "argon2id iterations for password hashes (OWASP: at least 2).",
@@ -127,6 +133,7 @@ class Settings:
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
     comments_per_page: int = 20
+    page_cache_seconds: float = 5.0
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     log_level: str = "INFO"
@@ -188,6 +195,9 @@ class Settings:
                 "REMBUG_LOGIN_WINDOW_MINUTES", get("REMBUG_LOGIN_WINDOW_MINUTES")
             ),
             comments_per_page=_int("REMBUG_COMMENTS_PER_PAGE", get("REMBUG_COMMENTS_PER_PAGE")),
+            page_cache_seconds=float(
+                _int("REMBUG_PAGE_CACHE_SECONDS", get("REMBUG_PAGE_CACHE_SECONDS"), 0)
+            ),
             password_hash_time_cost=_int(
                 "REMBUG_PASSWORD_HASH_TIME_COST", get("REMBUG_PASSWORD_HASH_TIME_COST")
             ),

@@ -39,7 +39,7 @@ from forum.webkit import (
 ONE_YEAR = 365 * 24 * 3600
 
 
-@view()
+@view(cache=True)
 def home(ctx: Ctx) -> Response:
     db = ctx.db
     open_now = queries.list_open_consultations(db, limit=10)
@@ -112,12 +112,12 @@ def _path_int(ctx: Ctx, name: str) -> int:
     return value
 
 
-@view()
+@view(cache=True)
 def consultation_page(ctx: Ctx) -> Response:
     return _consultation_page(ctx, None)
 
 
-@view()
+@view(cache=True)
 def section_page(ctx: Ctx) -> Response:
     return _consultation_page(ctx, _path_int(ctx, "position"))
 

@@ -7,6 +7,9 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -251,16 +254,65 @@ def pick_locale(request: Request, default: str) -> str:
 Handler = Callable[[Ctx], Response]
 
 
+class PageCache:
+    """Pages rendered for anonymous visitors, kept a few seconds in each process and emptied
+    after every commit that emitted an event, so a busy consultation page is served without a
+    database query or a template render (see docs/performance.md)."""
+
+    def __init__(self, seconds: float, max_entries: int = 512) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str, str], tuple[float, int, bytes, str]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> tuple[int, bytes, str] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            self._entries.move_to_end(key)
+            return entry[1], entry[2], entry[3]
+
+    def put(self, key: tuple[str, str, str], status: int, body: bytes, media_type: str) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.seconds, status, body, media_type)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _cache_key(request: Request, services: Services) -> tuple[str, str, str] | None:
+    """Only anonymous GETs without a pending flash message may share a cached page."""
+    if request.method != "GET" or SESSION_COOKIE in request.cookies:
+        return None
+    if FLASH_COOKIE in request.cookies:
+        return None
+    locale = pick_locale(request, services.settings.default_locale)
+    return (request.url.path, request.url.query, locale)
+
+
 def view(
     *,
     roles: tuple[Role, ...] | None = None,
     login: bool = False,
     write: bool | None = None,
     durable: bool = False,
+    cache: bool = False,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler: parse the form, check CSRF (POST), load the account, check
     roles, and run it in a worker thread with one database session that commits when the
-    response is below 400 and rolls back otherwise (so a rejected form stores nothing)."""
+    response is below 400 and rolls back otherwise (so a rejected form stores nothing).
+
+    ``cache``: anonymous visitors may get the page from the PageCache (answered before the
+    thread pool; only pages without a form token are kept)."""
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
         @wraps(handler)
@@ -272,7 +324,20 @@ def view(
                 if not length.isdigit() or int(length) > MAX_FORM_BYTES:
                     return PlainTextResponse("Request too large", status_code=413)
                 form = await request.form(max_files=0, max_fields=200)
-            return await run_in_threadpool(_run, handler, request, services, form)
+            key = _cache_key(request, services) if cache else None
+            if key is not None:
+                hit = services.page_cache.get(key)
+                if hit is not None:
+                    return Response(hit[1], status_code=hit[0], media_type=hit[2])
+            response = await run_in_threadpool(_run, handler, request, services, form)
+            if (
+                key is not None
+                and response.status_code == 200
+                and isinstance(response, HTMLResponse)
+                and b'name="csrf_token"' not in response.body
+            ):
+                services.page_cache.put(key, 200, bytes(response.body), "text/html")
+            return response
 
         def _run(
             handler: Handler, request: Request, services: Services, form: FormData | None
@@ -306,8 +371,9 @@ def view(
                     response = action_error_page(ctx, exc)
                 if is_write and response.status_code < 400:
                     db.commit()
-                else:
+                elif is_write:
                     db.rollback()
+                # A read ends with close(): no rollback that would expire every loaded row.
                 return response
             except BaseException:
                 db.rollback()

@@ -48,6 +48,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "REMBUG_SECRET_KEY": "test-secret-key-with-enough-entropy-0123456789",
             "REMBUG_RUN_WORKER": "false",
             "REMBUG_COMMENTS_PER_PAGE": "20",
+            # Tests read pages right after writes made outside the web layer; the page cache
+            # has its own test.
+            "REMBUG_PAGE_CACHE_SECONDS": "0",
             # Cheap hashes keep the suite fast; production keeps the documented defaults.
             "REMBUG_PASSWORD_HASH_TIME_COST": "1",
             "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",

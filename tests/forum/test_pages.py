@@ -94,3 +94,39 @@ def test_pages_answer_without_a_logged_in_user(browser: Browser, world: World) -
     assert browser.get("/tiket?nomor=bukan-tiket").status_code == 400
     with world.services.db.read() as db:
         assert db.exec(select(Consultation)).first() is not None
+
+
+def test_anonymous_page_cache_serves_without_queries_and_empties_on_change(
+    services, world: World, count_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from forum.app import create_app
+    from forum.webkit import PageCache
+
+    services.page_cache = PageCache(60)
+    services.bus.on_commit(services.page_cache.clear)
+    app = create_app(replace(services.settings, page_cache_seconds=60), services=services)
+    consultation = world.consultation()
+    page = f"/konsultasi/{consultation.id}"
+    with TestClient(app) as visitor:
+        first = visitor.get(page)
+        count_queries.count = 0
+        second = visitor.get(page)
+        assert second.text == first.text and count_queries.count == 0  # from the cache
+        with world.services.db.write() as db:
+            comment = actions.submit_comment(
+                db,
+                world.citizen,
+                db.get(Consultation, consultation.id),
+                body="Komentar baru tayang",
+            )
+            actions.publish_comment(db, world.moderator, comment)
+        assert "Komentar baru tayang" in visitor.get(page).text  # the commit emptied it
+        citizen = Browser(TestClient(app))
+        citizen.login(world.citizen)
+        html = citizen.get(page).text
+        assert 'name="csrf_token"' in html and "Warga" in html  # logged in: never the cache
+        assert 'name="csrf_token"' not in visitor.get(page).text
