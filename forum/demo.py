@@ -156,6 +156,15 @@ def _past_consultation(session: Session, official: Account, agency: Agency) -> N
     )
     actions.publish_consultation(session, official, past, now=now - timedelta(days=60))
     actions.close_consultation(session, official, past, now=now - timedelta(days=30))
+    actions.conclude_consultation(
+        session,
+        official,
+        past,
+        summary=(
+            "Terima kasih atas masukan warga. Batas waktu tanggapan 5 hari kerja dipertahankan; "
+            "kanal aplikasi pesan (WhatsApp dan Telegram) ditambahkan sebagai kanal resmi."
+        ),
+    )
 
 
 def _decide_comment(
@@ -211,6 +220,7 @@ def _aspirations(
     agencies = {a.slug: a.id for a in session.exec(select(Agency))}
     start = utcnow() - timedelta(days=20)
     for index, item in enumerate(content.ASPIRATIONS):
+        sent = start + timedelta(hours=15 * index)
         aspiration = actions.submit_aspiration(
             session,
             people[item["author"]],
@@ -220,17 +230,25 @@ def _aspirations(
             region_id=regions[item["region"]],
             agency_id=agencies[item["agency"]] if item["agency"] else None,
             visibility=Visibility(item["visibility"]),
-            now=start + timedelta(hours=15 * index),
+            now=sent,
         )
         state = item["state"]
         if state == "rejected":
             reason = item.get("reject_reason") or "other"
             actions.reject_aspiration(session, moderator, aspiration, reason=reason)
         elif state in ("published", "responded"):
-            actions.publish_aspiration(session, moderator, aspiration)
+            # Verified a few hours after it was sent; older ones are now past their deadline.
+            actions.publish_aspiration(
+                session, moderator, aspiration, now=sent + timedelta(hours=4)
+            )
             for key in item.get("supporters", []):
                 actions.add_support(session, people[key], aspiration=aspiration)
         if state == "responded" and item["agency"]:
+            answered = sent + timedelta(days=2 + index % 9)  # some on time, some late
             actions.publish_official_response(
-                session, officials[item["agency"]], body=item["response"], aspiration=aspiration
+                session,
+                officials[item["agency"]],
+                body=item["response"],
+                aspiration=aspiration,
+                now=min(answered, utcnow()),
             )

@@ -70,7 +70,7 @@ def test_migrate_then_demo_then_create_user(fresh_env: dict[str, str]) -> None:
     services = build_services(settings)
     with services.db.read() as db:
         consultations = db.exec(select(Consultation)).all()
-        assert {c.status for c in consultations} == {"open", "closed"}
+        assert {c.status for c in consultations} == {"open", "concluded"}
         open_one = next(c for c in consultations if c.status == "open")
         assert open_one.title.startswith("Kebijakan dan Strategi Nasional")
         statuses = {c.status for c in db.exec(select(Comment))}
