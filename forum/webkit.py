@@ -3,6 +3,7 @@ session per request, run in a worker thread), security headers, rendering and er
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -10,13 +11,12 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -266,14 +266,52 @@ class PageCache:
             OrderedDict()
         )
         self._lock = threading.Lock()
+        # One render per key at a time; the others wait for it (no thundering herd).
+        self._inflight: dict[tuple[str, str, str], asyncio.Future[None]] = {}
 
-    def get(self, key: tuple[str, str, str]) -> tuple[int, bytes, str] | None:
+    def get(
+        self, key: tuple[str, str, str], *, stale_ok: bool = False
+    ) -> tuple[int, bytes, str] | None:
+        """A fresh entry (or, with ``stale_ok``, an expired one kept for serving while it is
+        re-rendered; a change empties the cache, so stale never means outdated by a write)."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
+            if entry is None or (entry[0] < time.monotonic() and not stale_ok):
                 return None
             self._entries.move_to_end(key)
             return entry[1], entry[2], entry[3]
+
+    async def fetch(
+        self, key: tuple[str, str, str], render: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """The cached page, or a render shared by every request waiting for the same key."""
+        hit = self.get(key)
+        if hit is not None:
+            return Response(hit[1], status_code=hit[0], media_type=hit[2])
+        pending = self._inflight.get(key)
+        if pending is not None:
+            stale = self.get(key, stale_ok=True)
+            if stale is not None:
+                return Response(stale[1], status_code=stale[0], media_type=stale[2])
+            await asyncio.shield(pending)
+            hit = self.get(key)
+            if hit is not None:
+                return Response(hit[1], status_code=hit[0], media_type=hit[2])
+            return await render()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            response = await render()
+            if (
+                response.status_code == 200
+                and isinstance(response, HTMLResponse)
+                and b'name="csrf_token"' not in response.body
+            ):
+                self.put(key, 200, bytes(response.body), "text/html")
+            return response
+        finally:
+            del self._inflight[key]
+            future.set_result(None)
 
     def put(self, key: tuple[str, str, str], status: int, body: bytes, media_type: str) -> None:
         if self.seconds <= 0:
@@ -325,19 +363,13 @@ def view(
                     return PlainTextResponse("Request too large", status_code=413)
                 form = await request.form(max_files=0, max_fields=200)
             key = _cache_key(request, services) if cache else None
-            if key is not None:
-                hit = services.page_cache.get(key)
-                if hit is not None:
-                    return Response(hit[1], status_code=hit[0], media_type=hit[2])
-            response = await run_in_threadpool(_run, handler, request, services, form)
-            if (
-                key is not None
-                and response.status_code == 200
-                and isinstance(response, HTMLResponse)
-                and b'name="csrf_token"' not in response.body
-            ):
-                services.page_cache.put(key, 200, bytes(response.body), "text/html")
-            return response
+
+            async def render() -> Response:
+                return await run_in_threadpool(_run, handler, request, services, form)
+
+            if key is not None and services.page_cache.seconds > 0:
+                return await services.page_cache.fetch(key, render)
+            return await render()
 
         def _run(
             handler: Handler, request: Request, services: Services, form: FormData | None
@@ -351,19 +383,13 @@ def view(
                 ctx = Ctx(request, services, db, user, locale, form)
                 if form is not None and not _csrf_ok(ctx):
                     db.rollback()
-                    return error_page(
-                        ctx,
-                        403,
-                        N_("This form has expired. Go back, reload the page and try again."),
-                    )
+                    return error_page(ctx, 403, FORM_EXPIRED)
                 if (login or roles) and user is None:
                     db.rollback()
                     return ctx.redirect("/masuk?next=" + _quoted(request.url.path))
                 if roles and user is not None and user.role not in roles:
                     db.rollback()
-                    return error_page(
-                        ctx, 403, N_("Your account is not allowed to open this page.")
-                    )
+                    return error_page(ctx, 403, ROLE_REFUSED)
                 try:
                     response = handler(ctx)
                 except ActionError as exc:
@@ -451,7 +477,3 @@ def _plain_error_page(request: Request, status: int) -> Response:
 
 def checkbox(ctx: Ctx, name: str) -> bool:
     return ctx.field(name) in {"on", "1", "true", "yes"}
-
-
-def as_markup(text: str) -> Markup:
-    return Markup.escape(text)
