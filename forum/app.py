@@ -19,7 +19,9 @@ from starlette.staticfiles import StaticFiles
 
 from bots.plugin import PLUGIN as BOTS
 from forum import (
+    api,
     email,
+    feeds,
     i18n,
     notifications,
     passwords,
@@ -135,6 +137,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *web_manage.routes,
         *web_admin.routes,
         *web_agency.routes,
+        *api.routes,
+        *feeds.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

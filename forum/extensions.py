@@ -20,3 +20,7 @@ PROFILE_LINKS = "profile_links"
 # str: the path of a page where a logged-in user reports published content; it receives
 # ?jenis=comment|aspiration&id=N&next=PATH.
 REPORT_PATH = "report_path"
+
+# list[Callable[[], dict]]: fragments {"paths": {...}, "components": {"schemas": {...}}} that
+# forum.api merges into the one OpenAPI document of /api/v1 (a plugin's own API endpoints).
+OPENAPI_PATHS = "openapi_paths"

@@ -1,5 +1,6 @@
 """The OpenAPI 3 description of the search API, built from the same parameter list the
-handler validates with (search.service.PARAMS), so the two cannot drift apart."""
+handler validates with (search.service.PARAMS), so the two cannot drift apart; the forum
+serves it inside its one /api/v1/openapi.json (registered in search/plugin.py)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ def openapi_schemas() -> dict[str, Any]:
         "SearchResponse": RESPONSE_SCHEMA,
         "Error": ERROR_SCHEMA,
     }
+
+
+def openapi_fragment() -> dict[str, Any]:
+    """What the forum's one /api/v1 document merges in (forum.extensions.OPENAPI_PATHS)."""
+    return {"paths": openapi_paths(), "components": {"schemas": openapi_schemas()}}
 
 
 def openapi_document(base_url: str = "/") -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from forum.errors import N_
-from forum.extensions import MORE_LIKE_THIS, NAV_LINKS, SIMILAR_ASPIRATIONS
+from forum.extensions import MORE_LIKE_THIS, NAV_LINKS, OPENAPI_PATHS, SIMILAR_ASPIRATIONS
 from forum.plugins import Plugin
 from forum.services import Services
 from search import (
@@ -15,6 +15,7 @@ from search import (
     subscribers,
     web,
 )
+from search.openapi import openapi_fragment
 from search.service import BACKEND, INDEX_KEY, build_index, make_extensions
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +28,7 @@ def setup(services: Services) -> None:
     services.extensions[SIMILAR_ASPIRATIONS] = extensions["similar_aspirations"]
     services.extensions[MORE_LIKE_THIS] = extensions["more_like_this"]
     services.extensions.setdefault(NAV_LINKS, []).append((N_("Search"), "/cari"))
+    services.extensions.setdefault(OPENAPI_PATHS, []).append(openapi_fragment)
 
 
 def add_cli_commands(subparsers: Any) -> None:

@@ -1,17 +1,16 @@
-"""Search pages (/cari and /search), the JSON API (/api/v1/search) and its OpenAPI document."""
+"""Search pages (/cari and /search) and the JSON API (/api/v1/search); its OpenAPI description
+is merged into the forum's /api/v1/openapi.json (search/openapi.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from forum.services import Services
 from forum.webkit import Ctx, view
-from search.openapi import openapi_document
 from search.service import (
     FACET_LABELS,
     KIND_LABELS,
@@ -96,15 +95,9 @@ def search_api(ctx: Ctx) -> Response:
     )
 
 
-async def openapi_json(request: Request) -> Response:
-    services: Services = request.app.state.services
-    return JSONResponse(openapi_document(services.settings.base_url + "/"))
-
-
 def routes(services: Services) -> list[BaseRoute]:
     return [
         Route("/cari", search_page),
         Route("/search", search_page),
         Route("/api/v1/search", search_api),
-        Route("/api/v1/openapi.json", openapi_json),
     ]

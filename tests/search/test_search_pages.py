@@ -156,7 +156,11 @@ def test_api_matches_its_openapi_document(world: World, browser) -> None:  # typ
     aspiration(world, "Air PDAM keruh", "Air PDAM keruh sejak minggu lalu.")
     drain(world.services)
     document = browser.get("/api/v1/openapi.json").json()
-    assert document == openapi_document(world.services.settings.base_url + "/")
+    # The forum serves one document for /api/v1; search's part is merged into it unchanged.
+    own = openapi_document(world.services.settings.base_url + "/")
+    assert document["paths"]["/api/v1/search"] == own["paths"]["/api/v1/search"]
+    for name, schema_of_name in own["components"]["schemas"].items():
+        assert document["components"]["schemas"][name] == schema_of_name
     operation = document["paths"]["/api/v1/search"]["get"]
     declared = {p["name"]: p["schema"] for p in operation["parameters"]}
     assert set(declared) == {p.name for p in PARAMS}
