@@ -11,12 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bots import actions
 from bots.delivery import SETTINGS, channels, converse, earlier_pending
+from bots.intake import batcher
 from bots.models import ChatInbound
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.inbound import CHANNEL, chat_key, parse_update, to_inbound
@@ -64,14 +64,22 @@ async def telegram_webhook(request: Request) -> Response:
             raise ValueError("no update_id")
     except ValueError:
         return PlainTextResponse("Bad update", status_code=400)
-    await run_in_threadpool(store_update, services, body.decode("utf-8"), data)
+    await batcher(services).store(
+        channel=CHANNEL,
+        platform_id=str(data["update_id"]),
+        chat_key=chat_key(data),
+        raw=body.decode("utf-8"),
+        job_kind=UPDATE_JOB,
+    )
     return JSONResponse({"ok": True})
 
 
 def _converse_and_mark(services: Services, inbound_id: int, data: dict[str, Any]) -> bool:
     """Run the conversation for a stored update; False when an older update of the same chat
     must go first."""
-    with services.db.write(durable=True) as db:
+    # The update itself is already on disk (durable intake); replaying this after a power cut
+    # is safe, so the processing transaction needs no full sync.
+    with services.db.write() as db:
         row = db.get(ChatInbound, inbound_id)
         if row is None or row.processed_at is not None:
             return True
