@@ -11,7 +11,8 @@ SIMILAR_ASPIRATIONS = "similar_aspirations"
 # shown on an aspiration's page to officials of its agency and moderators.
 MORE_LIKE_THIS = "more_like_this"
 
-# list[tuple[str, str]]: (translatable label, path) links added to the header navigation.
+# list[tuple[str, str]] or list[tuple[str, str, tuple[str, ...]]]: (translatable label, path
+# [, roles]) links added to the header navigation; with roles, shown only to those roles.
 NAV_LINKS = "nav_links"
 
 # list[tuple[str, str]]: (translatable label, path) links added to "My contributions".
