@@ -166,9 +166,14 @@ def parse_params(values: Mapping[str, str], *, page_name: str = "page") -> Searc
             parsed[param.name] = int(raw)
         elif param.kind == "date":
             try:
-                parsed[param.name] = date.fromisoformat(raw[:10])
+                day = date.fromisoformat(raw[:10])
             except ValueError:
                 raise ParamError(param.name, f"{param.name} must be a date YYYY-MM-DD") from None
+            # The index stores times as unsigned seconds since 1970 (a 500 before it, found by
+            # schemathesis); the same years as forum.validation.parse_local_datetime.
+            if not 2000 <= day.year <= 2100:
+                raise ParamError(param.name, f"{param.name} must be a year from 2000 to 2100")
+            parsed[param.name] = day
         else:
             if len(raw) > param.max_length:
                 raise ParamError(param.name, f"{param.name} is longer than {param.max_length}")
