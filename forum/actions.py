@@ -11,6 +11,8 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -102,11 +104,20 @@ def _invalid(**field_errors: Msg | None) -> None:
 # --- accounts and sessions ------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).resolve().parent / "seeds" / "common-passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and line[0] != "#")
+
+
 def _check_password(password: str) -> Msg | None:
     if len(password) < PASSWORD_MIN:
         return Msg(N_("The password needs at least %(n)s characters."), {"n": PASSWORD_MIN})
     if len(password) > PASSWORD_MAX:
         return Msg(N_("The password may have at most %(n)s characters."), {"n": PASSWORD_MAX})
+    if password.strip().lower() in _common_passwords():
+        return Msg(N_("This password is too common and easy to guess. Choose another one."))
     return None
 
 
@@ -308,6 +319,123 @@ def session_account(db: Session, token: str, now: datetime | None = None) -> Acc
     if session.revoked_at is not None or session.expires_at <= now or not account.is_active:
         return None
     return account
+
+
+def update_profile(
+    db: Session,
+    account: Account,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    locale: str,
+) -> Account:
+    """The person corrects their own data (UU PDP: the right to correct)."""
+    name = clean_text(name)
+    errors: dict[str, Msg | None] = {"name": text_length_error(name, 2, 120)}
+    norm_email = normalise_email(email) if email else None
+    norm_phone = normalise_phone(phone) if phone else None
+    if email and norm_email is None:
+        errors["email"] = Msg(N_("This is not a valid email address."))
+    if phone and norm_phone is None:
+        errors["phone"] = Msg(N_("Use an Indonesian mobile number, e.g. 0812 3456 7890."))
+    if not norm_email and not norm_phone and account.password_hash is not None:
+        errors["email"] = Msg(N_("Give an email address or a phone number."))
+    if (
+        norm_email
+        and db.exec(
+            select(Account.id).where(Account.email == norm_email, Account.id != account.id)
+        ).first()
+    ):
+        errors["email"] = Msg(N_("An account with this email address already exists."))
+    if (
+        norm_phone
+        and db.exec(
+            select(Account.id).where(Account.phone == norm_phone, Account.id != account.id)
+        ).first()
+    ):
+        errors["phone"] = Msg(N_("An account with this phone number already exists."))
+    _invalid(**errors)
+    account.name, account.email, account.phone = name, norm_email, norm_phone
+    account.locale = locale if locale in {"id", "en"} else account.locale
+    db.add(account)
+    return account
+
+
+def change_password(db: Session, account: Account, *, current: str, new: str) -> None:
+    """A new password ends every session of the account (the caller opens a fresh one)."""
+    if not verify_password(account.password_hash, current):
+        raise Invalid(field_errors={"current": Msg(N_("The current password is wrong."))})
+    _invalid(new=_check_password(new))
+    account.password_hash = hash_password(new)
+    db.add(account)
+    assert account.id is not None
+    _revoke_sessions(db, account.id)
+
+
+def open_session(
+    db: Session, account: Account, *, ip: str, user_agent: str, session_days: int
+) -> str:
+    """A fresh session for an already authenticated person; returns the cookie token."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.add(
+        WebSession(
+            token_hash=_token_hash(token),
+            account_id=account.id,  # type: ignore[arg-type]
+            created_at=now,
+            expires_at=now + timedelta(days=session_days),
+            ip=ip[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    return token
+
+
+def delete_account(
+    db: Session, account: Account, *, password: str | None, contributions: str
+) -> None:
+    """The person deletes their account (UU PDP: the right to erasure). Their personal data
+    is removed; their contributions are either kept without a name or withdrawn."""
+    if account.password_hash is not None and not verify_password(
+        account.password_hash, password or ""
+    ):
+        raise Invalid(field_errors={"password": Msg(N_("The current password is wrong."))})
+    if contributions not in ("anonymise", "delete"):
+        raise Invalid(
+            field_errors={"contributions": Msg(N_("Choose what happens to your contributions."))}
+        )
+    if account.role == Role.admin:
+        raise Conflict(
+            N_("An administrator account cannot delete itself; ask another administrator.")
+        )
+    assert account.id is not None
+    if contributions == "delete":
+        for comment in db.exec(select(Comment).where(Comment.author_id == account.id)):
+            if comment.status in (ContentStatus.pending, ContentStatus.published):
+                withdraw_comment(db, account, comment)
+        for aspiration in db.exec(select(Aspiration).where(Aspiration.author_id == account.id)):
+            if aspiration.status not in (
+                AspirationStatus.withdrawn,
+                AspirationStatus.rejected,
+                AspirationStatus.merged,
+            ):
+                withdraw_aspiration(db, account, aspiration)
+        for support in db.exec(select(Support).where(Support.account_id == account.id)):
+            target_comment = db.get(Comment, support.comment_id) if support.comment_id else None
+            target_aspiration = (
+                db.get(Aspiration, support.aspiration_id) if support.aspiration_id else None
+            )
+            withdraw_support(db, account, comment=target_comment, aspiration=target_aspiration)
+    account.name = "Akun dihapus"
+    account.email = account.phone = account.password_hash = None
+    account.is_active = False
+    account.notify_email = False
+    account.deleted_at = utcnow()
+    db.add(account)
+    _revoke_sessions(db, account.id)
+    db.execute(delete(RateEvent).where(col(RateEvent.key).endswith(f":{account.id}")))
+    ev.emit(db, ev.AccountDeleted(account.id))
 
 
 def _revoke_sessions(db: Session, account_id: int) -> None:

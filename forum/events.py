@@ -29,6 +29,13 @@ class AccountRegistered(Event):
 
 
 @dataclass(frozen=True)
+class AccountDeleted(Event):
+    """The person deleted their account: packages drop what they keep about it (chat links)."""
+
+    account_id: int
+
+
+@dataclass(frozen=True)
 class RoleChanged(Event):
     account_id: int
     actor_id: int

@@ -559,3 +559,88 @@ def list_revisions(db: Session, *, aspiration_id: int) -> dict[int, list[Respons
     ):
         revisions.setdefault(revision.response_id, []).append(revision)
     return revisions
+
+
+def export_account_data(db: Session, account: Account) -> dict[str, Any]:
+    """Everything Rembug keeps about one person (UU PDP: access and portability; also the
+    administrators' data-breach report of what an account's data comprised)."""
+    from forum.models import Notification, WebSession
+
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    aid = account.id
+    return {
+        "account": {
+            "id": aid,
+            "name": account.name,
+            "email": account.email,
+            "phone": account.phone,
+            "role": account.role,
+            "agency_id": account.agency_id,
+            "locale": account.locale,
+            "created_at": when(account.created_at),
+            "consent_version": account.consent_version,
+            "consent_at": when(account.consent_at),
+            "notify_email": account.notify_email,
+            "deleted_at": when(account.deleted_at),
+        },
+        "comments": [
+            {
+                "id": c.id,
+                "consultation_id": c.consultation_id,
+                "section_id": c.section_id,
+                "parent_id": c.parent_id,
+                "body": c.body,
+                "status": c.status,
+                "reject_reason": c.reject_reason,
+                "channel": c.channel,
+                "created_at": when(c.created_at),
+            }
+            for c in db.exec(
+                select(Comment).where(Comment.author_id == aid).order_by(col(Comment.id))
+            )
+        ],
+        "aspirations": [
+            {
+                "ticket": a.ticket,
+                "title": a.title,
+                "body": a.body,
+                "visibility": a.visibility,
+                "status": a.status,
+                "reject_reason": a.reject_reason,
+                "channel": a.channel,
+                "created_at": when(a.created_at),
+            }
+            for a in db.exec(
+                select(Aspiration).where(Aspiration.author_id == aid).order_by(col(Aspiration.id))
+            )
+        ],
+        "supports": [
+            {
+                "comment_id": s.comment_id,
+                "aspiration_id": s.aspiration_id,
+                "created_at": when(s.created_at),
+            }
+            for s in db.exec(select(Support).where(Support.account_id == aid))
+        ],
+        "notifications": [
+            {
+                "message": n.message,
+                "params": n.params,
+                "link": n.link,
+                "created_at": when(n.created_at),
+            }
+            for n in db.exec(select(Notification).where(Notification.account_id == aid))
+        ],
+        "sessions": [
+            {
+                "created_at": when(s.created_at),
+                "expires_at": when(s.expires_at),
+                "revoked_at": when(s.revoked_at),
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+            }
+            for s in db.exec(select(WebSession).where(WebSession.account_id == aid))
+        ],
+    }

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 
-from forum import actions
+from forum import actions, ratelimit
 from forum.db import optimize
 from forum.services import Services
 
@@ -21,6 +21,7 @@ def run_scheduled(services: Services) -> int:
     with services.db.write() as db:
         changed = actions.advance_consultations(db)
         changed += sum(actions.run_deadlines(db).values())
+        ratelimit.forget_old(db)
     return changed
 
 

@@ -47,6 +47,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed logins per IP address within the window before logins are refused.",
     ),
     Setting("REMBUG_LOGIN_WINDOW_MINUTES", "15", "Window for the login throttles."),
+    Setting("REMBUG_RATE_REGISTER_PER_HOUR", "10", "New accounts per IP address per hour."),
+    Setting(
+        "REMBUG_RATE_POSTS_PER_HOUR",
+        "30",
+        "Comments and aspirations one account may send per hour (web).",
+    ),
+    Setting(
+        "REMBUG_RATE_NEW_ACCOUNT_POST_SECONDS",
+        "30",
+        "An account younger than a day may post once per this many seconds.",
+    ),
+    Setting("REMBUG_RATE_FLAGS_PER_HOUR", "20", "Reports (flags) one account may send per hour."),
     Setting("REMBUG_COMMENTS_PER_PAGE", "20", "Comment threads per page."),
     Setting(
         "REMBUG_PAGE_CACHE_SECONDS",
@@ -132,6 +144,10 @@ class Settings:
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
+    rate_register_per_hour: int = 10
+    rate_posts_per_hour: int = 30
+    rate_new_account_post_seconds: int = 30
+    rate_flags_per_hour: int = 20
     comments_per_page: int = 20
     page_cache_seconds: float = 5.0
     password_hash_time_cost: int = 3
@@ -195,6 +211,18 @@ class Settings:
                 "REMBUG_LOGIN_WINDOW_MINUTES", get("REMBUG_LOGIN_WINDOW_MINUTES")
             ),
             comments_per_page=_int("REMBUG_COMMENTS_PER_PAGE", get("REMBUG_COMMENTS_PER_PAGE")),
+            rate_register_per_hour=_int(
+                "REMBUG_RATE_REGISTER_PER_HOUR", get("REMBUG_RATE_REGISTER_PER_HOUR")
+            ),
+            rate_posts_per_hour=_int(
+                "REMBUG_RATE_POSTS_PER_HOUR", get("REMBUG_RATE_POSTS_PER_HOUR")
+            ),
+            rate_new_account_post_seconds=_int(
+                "REMBUG_RATE_NEW_ACCOUNT_POST_SECONDS", get("REMBUG_RATE_NEW_ACCOUNT_POST_SECONDS")
+            ),
+            rate_flags_per_hour=_int(
+                "REMBUG_RATE_FLAGS_PER_HOUR", get("REMBUG_RATE_FLAGS_PER_HOUR")
+            ),
             page_cache_seconds=float(
                 _int("REMBUG_PAGE_CACHE_SECONDS", get("REMBUG_PAGE_CACHE_SECONDS"), 0)
             ),

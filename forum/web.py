@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from forum import actions, queries
+from forum import actions, queries, ratelimit
 from forum.errors import N_, Invalid, NotFound
 from forum.extensions import MORE_LIKE_THIS, PROFILE_LINKS, SIMILAR_ASPIRATIONS
 from forum.models import (
@@ -129,6 +129,7 @@ def post_comment(ctx: Ctx) -> Response:
     section_id = parse_int(ctx.field("section_id"), 0) or None
     parent_id = parse_int(ctx.field("parent_id"), 0) or None
     back = safe_next(ctx.field("next") or f"/konsultasi/{consultation.id}")
+    ctx.limit_posting("comment")
     try:
         comment = actions.submit_comment(
             db,
@@ -252,6 +253,7 @@ def submit_aspiration(ctx: Ctx) -> Response:
             actions.check_aspiration(ctx.db, **fields)
             similar = find_similar(ctx.db, ctx.user, fields["title"], fields["body"], 5)
             return _aspiration_form(ctx, similar=similar, previewed=True)
+        ctx.limit_posting("aspiration")
         aspiration = actions.submit_aspiration(ctx.db, ctx.user, **fields)
     except Invalid as exc:
         return _aspiration_form(ctx, 400, form_errors(ctx, exc))
@@ -363,6 +365,12 @@ def register_form(ctx: Ctx) -> Response:
 @view()
 def register(ctx: Ctx) -> Response:
     values = {name: ctx.field(name) for name in ("name", "email", "phone")}
+    ratelimit.hit(
+        ctx.db,
+        f"register-ip:{ctx.client_ip()}",
+        limit=ctx.settings.rate_register_per_hour,
+        window=timedelta(hours=1),
+    )
     try:
         actions.register_citizen(
             ctx.db,

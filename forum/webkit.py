@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,11 +26,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from forum import actions, markup
+from forum import actions, markup, ratelimit
 from forum.errors import N_, ActionError, Invalid, Msg, Throttled
 from forum.extensions import NAV_LINKS, REPORT_PATH
 from forum.i18n import LOCALES, Formatter, gettext, jinja_callables
-from forum.models import Account, Role
+from forum.models import Account, Role, utcnow
 from forum.notifications import unread_count
 from forum.services import Services
 from forum.settings import Settings
@@ -65,6 +66,8 @@ FLASHES: dict[str, str] = {
     "confirmed": N_("Thank you! The aspiration is closed as resolved."),
     "reopened": N_("Reopened: the agency has to answer again."),
     "routed": N_("Sent to the other agency."),
+    "password-changed": N_("Password changed. Other devices are logged out."),
+    "account-deleted": N_("Your account is deleted."),
     "appealed": N_("Your appeal was sent; another moderator will decide."),
 }
 
@@ -226,6 +229,27 @@ class Ctx:
 
     def client_ip(self) -> str:
         return self.request.client.host if self.request.client else "unknown"
+
+    def limit_posting(self, kind: str) -> None:
+        """Per-account posting limits (hourly; a new account one ``kind`` of post — comment or
+        aspiration — per N seconds). Counted in the request's transaction: a post refused for
+        bad input does not count."""
+        assert self.user is not None and self.user.id is not None
+        settings = self.settings
+        ratelimit.hit(
+            self.db,
+            f"post:{self.user.id}",
+            limit=settings.rate_posts_per_hour,
+            window=timedelta(hours=1),
+        )
+        if self.user.created_at > utcnow() - timedelta(days=1):
+            ratelimit.hit(
+                self.db,
+                f"post-new:{kind}:{self.user.id}",
+                limit=1,
+                window=timedelta(seconds=settings.rate_new_account_post_seconds),
+                message=N_("New accounts can post once every %(seconds)s seconds."),
+            )
 
 
 def parse_int(value: str | None, default: int) -> int:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 
 from markupsafe import Markup, escape
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from forum import ratelimit
 from forum.errors import N_, Invalid, NotFound
 from forum.models import Aspiration, Comment, Role, utcnow
 from forum.queries import access_comment, can_see_aspiration
@@ -228,6 +230,13 @@ def flag_form(ctx: Ctx) -> Response:
 @view(login=True)
 def flag(ctx: Ctx) -> Response:
     comment, aspiration = _flag_target(ctx, "form")
+    assert ctx.user is not None
+    ratelimit.hit(
+        ctx.db,
+        f"flag:{ctx.user.id}",
+        limit=ctx.settings.rate_flags_per_hour,
+        window=timedelta(hours=1),
+    )
     try:
         actions.flag_content(
             ctx.db,
