@@ -305,8 +305,14 @@ def log_out(db: Session, token: str) -> None:
     )
 
 
-def session_account(db: Session, token: str, now: datetime | None = None) -> Account | None:
-    """The account behind a session cookie, or None if unknown, revoked, expired or disabled."""
+SESSION_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def session_lookup(
+    db: Session, token: str, *, idle: timedelta | None = None, now: datetime | None = None
+) -> tuple[Account, WebSession] | None:
+    """The account and session behind a cookie, or None if unknown, revoked, past its absolute
+    lifetime, idle for longer than ``idle``, or of a disabled account."""
     now = now or utcnow()
     row = db.exec(
         select(WebSession, Account)
@@ -318,7 +324,28 @@ def session_account(db: Session, token: str, now: datetime | None = None) -> Acc
     session, account = row
     if session.revoked_at is not None or session.expires_at <= now or not account.is_active:
         return None
-    return account
+    if idle is not None and (session.last_seen_at or session.created_at) <= now - idle:
+        return None
+    return account, session
+
+
+def session_account(db: Session, token: str, now: datetime | None = None) -> Account | None:
+    found = session_lookup(db, token, now=now)
+    return found[0] if found else None
+
+
+def touch_session(db: Session, session_id: int, now: datetime | None = None) -> None:
+    """Record activity (for the idle timeout), at most every few minutes per session."""
+    now = now or utcnow()
+    db.execute(
+        update(WebSession)
+        .where(
+            col(WebSession.id) == session_id,
+            (col(WebSession.last_seen_at).is_(None))
+            | (col(WebSession.last_seen_at) < now - SESSION_TOUCH_EVERY),
+        )
+        .values(last_seen_at=now)
+    )
 
 
 def update_profile(

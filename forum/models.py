@@ -137,7 +137,8 @@ class WebSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
+    expires_at: datetime  # the absolute lifetime (REMBUG_SESSION_DAYS)
+    last_seen_at: datetime | None = None  # for the idle timeout (REMBUG_SESSION_IDLE_HOURS)
     revoked_at: datetime | None = None
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)

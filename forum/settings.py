@@ -35,7 +35,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REMBUG_DEFAULT_LOCALE", "id", "UI language for new visitors: id or en."),
     Setting("REMBUG_RUN_WORKER", "true", "Run the outbox worker inside the web process."),
     Setting("REMBUG_WORKER_POLL_SECONDS", "1.0", "How often an idle outbox worker looks for jobs."),
-    Setting("REMBUG_SESSION_DAYS", "14", "How long a login session lasts."),
+    Setting("REMBUG_SESSION_DAYS", "14", "How long a login session lasts at most."),
+    Setting(
+        "REMBUG_SESSION_IDLE_HOURS",
+        "72",
+        "A session unused for this many hours ends (the person logs in again).",
+    ),
     Setting(
         "REMBUG_LOGIN_MAX_FAILURES",
         "5",
@@ -141,6 +146,7 @@ class Settings:
     run_worker: bool = True
     worker_poll_seconds: float = 1.0
     session_days: int = 14
+    session_idle_hours: int = 72
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
@@ -203,6 +209,7 @@ class Settings:
             run_worker=_bool("REMBUG_RUN_WORKER", get("REMBUG_RUN_WORKER")),
             worker_poll_seconds=max(poll, 0.05),
             session_days=_int("REMBUG_SESSION_DAYS", get("REMBUG_SESSION_DAYS")),
+            session_idle_hours=_int("REMBUG_SESSION_IDLE_HOURS", get("REMBUG_SESSION_IDLE_HOURS")),
             login_max_failures=_int("REMBUG_LOGIN_MAX_FAILURES", get("REMBUG_LOGIN_MAX_FAILURES")),
             login_max_failures_per_ip=_int(
                 "REMBUG_LOGIN_MAX_FAILURES_PER_IP", get("REMBUG_LOGIN_MAX_FAILURES_PER_IP")

@@ -403,7 +403,7 @@ def view(
             db = services.db.session(write=is_write, durable=durable)
             try:
                 token = request.cookies.get(SESSION_COOKIE, "")
-                user = actions.session_account(db, token) if 20 <= len(token) <= 100 else None
+                user = _current_user(services, db, token, is_write)
                 ctx = Ctx(request, services, db, user, locale, form)
                 if form is not None and not _csrf_ok(ctx):
                     db.rollback()
@@ -434,6 +434,27 @@ def view(
         return endpoint
 
     return decorate
+
+
+def _current_user(services: Services, db: Session, token: str, is_write: bool) -> Account | None:
+    """The logged-in account (idle and absolute timeouts apply); notes the activity at most
+    every few minutes, in the request's write transaction or a short one of its own."""
+    if not 20 <= len(token) <= 100:
+        return None
+    idle = timedelta(hours=services.settings.session_idle_hours)
+    found = actions.session_lookup(db, token, idle=idle)
+    if found is None:
+        return None
+    account, session = found
+    now = utcnow()
+    if session.last_seen_at is None or session.last_seen_at < now - actions.SESSION_TOUCH_EVERY:
+        assert session.id is not None
+        if is_write:
+            actions.touch_session(db, session.id, now)
+        else:
+            with services.db.write() as touch:
+                actions.touch_session(touch, session.id, now)
+    return account
 
 
 def _quoted(path: str) -> str:

@@ -185,3 +185,38 @@ def test_new_accounts_post_once_per_30_seconds_and_registration_is_limited_per_i
     with world.services.db.read() as db:
         assert db.exec(select(Account).where(Account.email == "lagi@contoh.id")).first() is None
         assert db.exec(select(Aspiration)).first() is None
+
+
+def test_sessions_end_after_idle_time_and_absolute_lifetime(browser: Browser, world: World) -> None:
+    from datetime import timedelta
+
+    from forum.models import utcnow
+
+    browser.login(world.citizen)
+    assert browser.get("/saya", follow_redirects=False).status_code == 200
+    idle = timedelta(hours=world.services.settings.session_idle_hours)
+    with world.services.db.write() as db:
+        session = db.exec(select(WebSession)).one()
+        session.last_seen_at = utcnow() - idle + timedelta(minutes=10)  # recently enough
+        db.add(session)
+    assert browser.get("/saya", follow_redirects=False).status_code == 200
+    with world.services.db.read() as db:
+        assert db.exec(select(WebSession)).one().last_seen_at > utcnow() - timedelta(minutes=1)
+    with world.services.db.write() as db:
+        session = db.exec(select(WebSession)).one()
+        session.last_seen_at = utcnow() - idle - timedelta(minutes=1)
+        db.add(session)
+    assert browser.get("/saya", follow_redirects=False).status_code == 303  # idle too long
+    browser.login(world.citizen)
+    with world.services.db.write() as db:
+        for s in db.exec(select(WebSession).where(WebSession.revoked_at.is_(None))):  # type: ignore[union-attr]
+            s.expires_at = utcnow() - timedelta(seconds=1)
+            db.add(s)
+    assert browser.get("/saya", follow_redirects=False).status_code == 303  # absolute lifetime
+
+
+def test_login_rotates_the_session_id(browser: Browser, world: World) -> None:
+    browser.login(world.citizen)
+    first = browser.client.cookies.get("rembug_session")
+    browser.login(world.citizen)
+    assert browser.client.cookies.get("rembug_session") != first
