@@ -81,8 +81,7 @@ class Param:
             schema = {"type": "string", "maxLength": self.max_length}
             if self.enum:
                 schema = {"type": "string", "enum": list(self.enum)}
-            if self.pattern:
-                schema["pattern"] = self.pattern
+            schema["pattern"] = self.pattern or TEXT_PATTERN
         if self.default is not None:
             schema["default"] = self.default
         return schema
@@ -100,6 +99,9 @@ class Param:
 # Dates between 2000 and 2199, written YYYY-MM-DD (also checked as a real calendar date).
 DATE_PATTERN = "^2[01][0-9]{2}-[01][0-9]-[0-3][0-9]$"
 _DATE_RE = re.compile(DATE_PATTERN)
+# No control characters in a text parameter (PostgreSQL refuses NUL; found by schemathesis).
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f]")
 
 
 class ApiError(Exception):
@@ -141,6 +143,8 @@ def parse_param(param: Param, raw: str | None) -> Any:
         return raw
     if len(raw) > param.max_length:
         raise _bad(param, TOO_LONG, maximum=param.max_length)
+    if _CONTROL_RE.search(raw):
+        raise _bad(param, CONTROL_CHARACTERS)
     return raw
 
 
@@ -150,6 +154,7 @@ INTEGER_RANGE = N_(
 BAD_DATE = N_("The parameter “%(name)s” must be a date written YYYY-MM-DD.")
 NOT_ONE_OF = N_("The parameter “%(name)s” must be one of: %(values)s.")
 TOO_LONG = N_("The parameter “%(name)s” may have at most %(maximum)s characters.")
+CONTROL_CHARACTERS = N_("The parameter “%(name)s” contains characters that are not allowed.")
 REPEATED = N_("The parameter “%(name)s” may be given only once.")
 BAD_PERIOD = N_("The period is invalid: “since” must not be after “until”, at most %(days)s days.")
 NO_CONSULTATION = N_("This consultation does not exist.")

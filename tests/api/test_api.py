@@ -192,6 +192,8 @@ def test_bad_parameters_are_400_json_with_an_indonesian_message(world: World, br
         "/api/v1/aspirations?format=xml": "format",
         "/api/v1/aspirations?agency=" + "a" * 81: "agency",
         "/api/v1/aspirations?region=" + "3" * 14: "region",
+        "/api/v1/aspirations?agency=%00": "agency",  # PostgreSQL refuses NUL in text
+        "/api/v1/responses?agency=dinas%0A": "agency",
         "/api/v1/consultations?status=draft": "status",
         "/api/v1/accountability?since=2026-13-45": "since",
         "/api/v1/accountability?since=1999-01-01": "since",
