@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,8 +16,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from bots.plugin import PLUGIN as BOTS
 from forum import (
@@ -62,7 +66,33 @@ def build_templates(plugins: tuple[Plugin, ...] = PLUGINS) -> Environment:
     )
     # Per-request gettext callables come with each render (forum.i18n.jinja_callables).
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["static_url"] = static_url
     return env
+
+
+@functools.cache
+def _static_version(name: str) -> str:
+    return hashlib.sha256((HERE / "static" / name).read_bytes()).hexdigest()[:12]
+
+
+def static_url(name: str) -> str:
+    """The URL of a static file with its content hash, so browsers may keep it for a year
+    and still get a new version the moment it changes (phones on slow links)."""
+    return f"/static/{name}?v={_static_version(name)}"
+
+
+class VersionedStaticFiles(StaticFiles):
+    """Static files: cacheable for a year when asked for by a versioned URL, revalidated
+    (ETag) otherwise."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["Cache-Control"] = (
+                "public, max-age=31536000, immutable" if versioned else "no-cache"
+            )
+        return response
 
 
 def build_services(
@@ -142,7 +172,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *api.routes,
         *feeds.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Mount("/static", VersionedStaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(
         routes=routes,
