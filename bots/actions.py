@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from bots.messages import Inbound, Outbound
 from bots.models import (
+    DELIVERY_PROGRESS,
     ChatDelivery,
     ChatIdentity,
     ChatInbound,
@@ -255,3 +256,90 @@ def record_delivery_failed(db: Session, delivery: ChatDelivery, error: str, *, f
     if final:
         delivery.status = DeliveryStatus.failed
     db.add(delivery)
+
+
+def mark_delivery_template(db: Session, delivery: ChatDelivery) -> None:
+    """From now on this delivery goes out as the channel's pre-approved template (the
+    messaging window is closed)."""
+    delivery.via_template = True
+    db.add(delivery)
+
+
+def find_delivery_for_receipt(
+    db: Session, channel: str, platform_message_id: str, ref: str
+) -> ChatDelivery | None:
+    """The delivery a platform receipt is about: by the platform's message id, else by our
+    attempt marker (``rembug:d<id>:a<n>``) when the send timed out before we learnt the id."""
+    if platform_message_id:
+        found = db.exec(
+            select(ChatDelivery).where(
+                ChatDelivery.channel == channel,
+                ChatDelivery.platform_message_id == platform_message_id,
+            )
+        ).first()
+        if found is not None:
+            return found
+    head, _, rest = ref.partition(":d")
+    delivery_id = rest.split(":", 1)[0]
+    if head == "rembug" and delivery_id.isdigit() and len(delivery_id) <= 12:
+        found = db.get(ChatDelivery, int(delivery_id))
+        if found is not None and found.channel == channel:
+            return found
+    return None
+
+
+def record_delivery_receipt(
+    db: Session,
+    delivery: ChatDelivery,
+    status: str,
+    platform_message_id: str,
+    *,
+    error: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """Apply a platform receipt (sent / delivered / read / failed). Receipts only move a
+    delivery forward; a failure after delivery is ignored. Returns True if it changed."""
+    now = now or utcnow()
+    current = DeliveryStatus(delivery.status)
+    if status == DeliveryStatus.failed:
+        if current not in (DeliveryStatus.pending, DeliveryStatus.sent):
+            return False
+        delivery.status = DeliveryStatus.failed
+        delivery.last_error = (error or "failed")[:500]
+        db.add(delivery)
+        return True
+    try:
+        wanted = DeliveryStatus(status)
+    except ValueError:
+        return False
+    if wanted not in DELIVERY_PROGRESS or current == DeliveryStatus.failed:
+        return False
+    if DELIVERY_PROGRESS[wanted] <= DELIVERY_PROGRESS[current]:
+        return False
+    if current == DeliveryStatus.pending:
+        # A send that timed out did arrive: it counts as this attempt, never resent.
+        delivery.sent_at = now
+        delivery.last_error = None
+    if platform_message_id and not delivery.platform_message_id:
+        delivery.platform_message_id = platform_message_id[:100]
+    delivery.status = wanted
+    db.add(delivery)
+    return True
+
+
+def requeue_delivery_as_template(db: Session, delivery: ChatDelivery, error: str) -> bool:
+    """The platform refused a sent free-form message because the messaging window had closed
+    (WhatsApp reports 131047 in a later receipt): send it again as the template."""
+    if delivery.via_template or delivery.status not in (
+        DeliveryStatus.pending,
+        DeliveryStatus.sent,
+    ):
+        return False
+    delivery.via_template = True
+    delivery.status = DeliveryStatus.pending
+    delivery.last_error = error[:500]
+    delivery.platform_message_id = None
+    db.add(delivery)
+    db.flush()
+    enqueue(db, DELIVER_JOB, {"delivery_id": delivery.id}, max_attempts=10)
+    return True

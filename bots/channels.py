@@ -1,15 +1,17 @@
 """The ``ChatChannel`` interface every platform implements (Telegram, WhatsApp), with the
-console channel for development and the recording channel for tests."""
+console channel for development and the recording channel for tests, and the capabilities
+(limits, messaging window) through which the conversation and delivery respect each platform."""
 
 from __future__ import annotations
 
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from bots.messages import Outbound
+from bots.messages import MAX_TEXT, Outbound
 
 log = logging.getLogger("bots.console")
 
@@ -21,6 +23,32 @@ class Outcome(StrEnum):
     permanent = "permanent"  # e.g. chat not found, message refused: never retry
     outside_window = "outside_window"  # WhatsApp's 24-hour rule: fall back to a template
     transient = "transient"  # network trouble or a server error: retry with backoff
+    # No answer after the request left (a read timeout): it may have been sent. Channels with
+    # delivery receipts wait for one before resending instead of blindly duplicating.
+    uncertain = "uncertain"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform allows; the conversation sizes its menus and texts to fit, and delivery
+    honours the messaging window. The defaults are Telegram's (no tighter limit than 4,096)."""
+
+    max_text: int = MAX_TEXT
+    max_menu_text: int = MAX_TEXT  # the text that carries buttons (WhatsApp: 1,024)
+    max_choices: int | None = None  # buttons in one message (WhatsApp lists: 10 rows)
+    # Free-form messages only this long after the person's last message (WhatsApp: 24 h);
+    # outside it the channel's pre-approved template is sent instead.
+    reply_window: timedelta | None = None
+    # The platform reports each message's fate later (sent / delivered / read / failed).
+    receipts: bool = False
+
+
+DEFAULT_CAPABILITIES = Capabilities()
+
+
+def capabilities_of(channel: Any) -> Capabilities:
+    found = getattr(channel, "capabilities", None)
+    return found if isinstance(found, Capabilities) else DEFAULT_CAPABILITIES
 
 
 @dataclass(frozen=True)
@@ -43,6 +71,14 @@ class ChatChannel(Protocol):
     async def aclose(self) -> None:
         """Release connections made from the running event loop."""
         ...
+
+
+@runtime_checkable
+class TemplateChannel(Protocol):
+    """A channel with a messaging window sends notifications outside it as a pre-approved
+    template carrying the message's text."""
+
+    async def send_template(self, message: Outbound) -> SendResult: ...
 
 
 class ConsoleChannel:

@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bots import actions
+from bots.channels import DEFAULT_CAPABILITIES, Capabilities
 from bots.messages import Button, Inbound, Outbound, split_text
 from bots.models import ChatIdentity
 from forum import actions as forum_actions
@@ -44,7 +45,7 @@ from forum.validation import (
     text_length_error,
 )
 
-PAGE = 8  # choices per menu page (fits WhatsApp's 10-row lists with "more" and "back")
+PAGE = 8  # choices per menu page at most (channels with fewer choices get fewer: page_size)
 COMMENTS_SHOWN = 5
 TICKET_RE = re.compile(r"^ASP-\d{4}-\d{6}$", re.I)
 
@@ -104,6 +105,7 @@ class Turn:
     identity: ChatIdentity
     search: SearchHook | None = None
     timezone: str = "Asia/Jakarta"
+    capabilities: Capabilities = DEFAULT_CAPABILITIES
     out: list[Outbound] = field(default_factory=list)
 
     @property
@@ -116,10 +118,19 @@ class Turn:
     def button(self, msgid: str, data: str, **params: Any) -> Button:
         return Button(self.t(msgid, **params), data)
 
+    def page_size(self, reserved: int) -> int:
+        """Items per menu page when ``reserved`` other buttons (more, back, menu…) share the
+        message: the channel's limit on choices (WhatsApp lists: 10) decides."""
+        limit = self.capabilities.max_choices
+        return PAGE if limit is None else max(1, min(PAGE, limit - reserved))
+
     def say(self, text: str, buttons: Sequence[Sequence[Button]] = ()) -> None:
-        """Queue ``text`` (already translated), split at 4,096 characters; the buttons go
-        with the last part."""
-        parts = split_text(text) or ["…"]
+        """Queue ``text`` (already translated), split at the channel's text limit; the buttons
+        go with the last part, which also fits the limit for text with buttons."""
+        caps = self.capabilities
+        parts = split_text(text, caps.max_text) or ["…"]
+        if any(row for row in buttons) and len(parts[-1]) > caps.max_menu_text:
+            parts[-1:] = split_text(parts[-1], caps.max_menu_text)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             rows = tuple(tuple(row) for row in buttons if row) if last else ()
@@ -146,6 +157,7 @@ def handle(
     *,
     search: SearchHook | None = None,
     timezone: str = "Asia/Jakarta",
+    capabilities: Capabilities = DEFAULT_CAPABILITIES,
 ) -> list[Outbound]:
     """The one entry point for every channel: take an inbound message, act, answer."""
     identity = actions.take_identity(db, inbound)
@@ -158,7 +170,7 @@ def handle(
     if inbound.event != "message":
         return []
     actions.set_blocked(identity, False)  # writing to us means they can be written to
-    turn = Turn(db, identity, search=search, timezone=timezone)
+    turn = Turn(db, identity, search=search, timezone=timezone, capabilities=capabilities)
     try:
         _dispatch(turn, inbound)
     except ActionError as exc:
@@ -355,9 +367,10 @@ def _list_consultations(turn: Turn, page: int) -> None:
     if not items:
         _menu(turn, N_("No consultation is open at the moment."))
         return
-    shown = items[page * PAGE : (page + 1) * PAGE]
+    size = turn.page_size(2)  # more, menu
+    shown = items[page * size : (page + 1) * size]
     rows = [[Button(_short(c.title, 60), f"c:{c.id}")] for c in shown]
-    if len(items) > (page + 1) * PAGE:
+    if len(items) > (page + 1) * size:
         rows.append([turn.button(N_("More"), f"cl:{page + 1}")])
     rows.append([turn.button(N_("Menu"), "m")])
     turn.say(turn.t(N_("Consultations open for comments:")), rows)
@@ -388,12 +401,13 @@ def _show_consultation(turn: Turn, consultation_id: int, page: int = 0) -> None:
     if consultation.summary:
         lines += ["", consultation.summary]
     lines += ["", turn.t(N_("Choose a section to read it:"))]
-    shown = sections[page * PAGE : (page + 1) * PAGE]
+    size = turn.page_size(3)  # more sections, comment on the whole draft, menu
+    shown = sections[page * size : (page + 1) * size]
     rows = [
         [Button(_short(f"{s.position}. {s.heading}", 60), f"s:{consultation.id}:{s.position}")]
         for s in shown
     ]
-    if len(sections) > (page + 1) * PAGE:
+    if len(sections) > (page + 1) * size:
         rows.append([turn.button(N_("More sections"), f"c:{consultation.id}:{page + 1}")])
     if consultation.status == ConsultationStatus.open:
         rows.append([turn.button(N_("Comment on the whole draft"), f"cm:{consultation.id}:0")])
@@ -544,12 +558,13 @@ def _ask_body(turn: Turn) -> None:
 
 def _ask_category(turn: Turn, page: int = 0) -> None:
     categories = queries.list_categories(turn.db)
-    shown = categories[page * PAGE : (page + 1) * PAGE]
+    size = turn.page_size(3)  # more, back, cancel
+    shown = categories[page * size : (page + 1) * size]
     rows = [
         [Button(_short(c.name_en if turn.locale == "en" else c.name_id, 60), f"ac:{c.id}")]
         for c in shown
     ]
-    if len(categories) > (page + 1) * PAGE:
+    if len(categories) > (page + 1) * size:
         rows.append([turn.button(N_("More"), f"acp:{page + 1}")])
     rows.append(turn.step_nav())
     turn.say(turn.t(N_("Step 3 of 5. Choose a category:")), rows)
@@ -563,9 +578,10 @@ def _provinces(turn: Turn) -> list[Region]:
 
 def _ask_province(turn: Turn, page: int = 0) -> None:
     provinces = _provinces(turn)
-    shown = provinces[page * PAGE : (page + 1) * PAGE]
+    size = turn.page_size(3)  # more, back, cancel
+    shown = provinces[page * size : (page + 1) * size]
     rows = [[Button(_short(p.name, 60), f"ap:{p.code}")] for p in shown]
-    if len(provinces) > (page + 1) * PAGE:
+    if len(provinces) > (page + 1) * size:
         rows.append([turn.button(N_("More"), f"app:{page + 1}")])
     rows.append(turn.step_nav())
     turn.say(
@@ -589,12 +605,13 @@ def _ask_regency(turn: Turn, province_code: str, page: int = 0) -> None:
             select(Region).where(Region.parent_code == province.code).order_by(col(Region.name))
         )
     )
-    shown = children[page * PAGE : (page + 1) * PAGE]
+    size = turn.page_size(4)  # the whole province, more, back, cancel
+    shown = children[page * size : (page + 1) * size]
     rows = []
     if page == 0:
         rows.append([turn.button(N_("The whole province"), f"ar:{province.id}")])
     rows += [[Button(_short(r.name, 60), f"ar:{r.id}")] for r in shown]
-    if len(children) > (page + 1) * PAGE:
+    if len(children) > (page + 1) * size:
         rows.append([turn.button(N_("More"), f"arp:{province.code}:{page + 1}")])
     rows.append(turn.step_nav())
     turn.say(turn.t(N_("%(province)s: choose the regency or city:"), province=province.name), rows)
@@ -647,7 +664,7 @@ def _asp_region_text(turn: Turn, data: dict[str, Any], text: str) -> None:
             select(Region)
             .where(func.lower(Region.name).like(f"%{_escape_like(wanted)}%", escape="\\"))
             .order_by(func.length(Region.name), col(Region.name))
-            .limit(PAGE)
+            .limit(turn.page_size(2))  # back, cancel
         )
     )
     exact = [
@@ -836,7 +853,7 @@ def _my_items(turn: Turn) -> None:
     if account is None:
         _menu(turn, N_("You have not sent anything yet."))
         return
-    aspirations = queries.list_my_aspirations(turn.db, account.id, limit=PAGE)
+    aspirations = queries.list_my_aspirations(turn.db, account.id, limit=turn.page_size(1))
     comments = queries.list_my_comments(turn.db, account.id, limit=5)
     if not aspirations and not comments:
         _menu(turn, N_("You have not sent anything yet."))
@@ -869,9 +886,9 @@ def _search(turn: Turn, text: str) -> None:
         return
     viewer = _account_or_none(turn)
     results = (
-        turn.search(turn.db, viewer, words, PAGE)
+        turn.search(turn.db, viewer, words, turn.page_size(1))
         if turn.search
-        else _title_search(turn.db, words, PAGE)
+        else _title_search(turn.db, words, turn.page_size(1))
     )
     if not results:
         turn.say(

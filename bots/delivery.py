@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bots import actions, conversation
-from bots.channels import ChatChannel, Outcome
+from bots.channels import (
+    Capabilities,
+    ChatChannel,
+    Outcome,
+    SendResult,
+    TemplateChannel,
+    capabilities_of,
+)
 from bots.messages import Inbound, Outbound, buttons_from_json
 from bots.models import ChatDelivery, ChatIdentity, ChatInbound, ChatPace, DeliveryStatus
 from forum.models import utcnow
@@ -27,8 +35,11 @@ log = logging.getLogger(__name__)
 
 CHANNELS = "bots.channels"  # services.extensions key: {channel name: ChatChannel}
 PACES = "bots.paces"  # {channel name: overall Pace}
+CHAT_PACES = "bots.chat_paces"  # {channel name: per-chat Pace}, when the channel has its own
 SETTINGS = "bots.settings"  # bots.config.BotSettings
 SEARCH = "search"  # services.extensions key the search plugin may fill (conversation.SearchHook)
+ORDER_PATIENCE = timedelta(minutes=2)  # an older update stuck longer than this is not waited for
+RECEIPT_GRACE_SECONDS = 90.0  # how long a timed-out send waits for its receipt before resending
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,7 @@ def converse(services: Services, db: Session, inbound: Inbound) -> list[Outbound
         if callable(services.extensions.get(SEARCH))
         else None,
         timezone=services.settings.timezone,
+        capabilities=capabilities_of(channels(services).get(inbound.channel)),
     )
     identity = actions.take_identity(db, inbound)
     for reply in replies:
@@ -114,23 +126,45 @@ def take_slot(db: Session, key: str, pace: Pace, now: datetime) -> float:
     return pace.interval.total_seconds()  # heavy contention: try again shortly
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """What the delivery job needs after taking its pacing slots (read in the same
+    transaction): the delivery, the recipient's language and last message, and how long to
+    wait (0: send now; -1: failed for good)."""
+
+    delivery: ChatDelivery | None
+    wait: float = 0.0
+    locale: str = "id"
+    last_inbound_at: datetime | None = None
+    ref: str = ""
+
+
 def _take_slots(
-    services: Services, delivery_id: int, paces: list[tuple[str, Pace]]
-) -> tuple[ChatDelivery | None, float]:
+    services: Services, delivery_id: int, paces: list[tuple[str, Pace]], receipts: bool
+) -> _Slot:
     with services.db.write() as db:
         delivery = db.get(ChatDelivery, delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.pending:
-            return delivery, 0.0
+            return _Slot(delivery)
         identity = db.get(ChatIdentity, delivery.identity_id) if delivery.identity_id else None
         if identity is not None and identity.blocked and delivery.kind != "reply":
             actions.record_delivery_failed(db, delivery, "blocked by the user", final=True)
-            return delivery, -1.0
+            return _Slot(delivery, -1.0)
         now = utcnow()
         for key, pace in paces:
             wait = take_slot(db, key, pace, now)
             if wait:
-                return delivery, wait
-        return delivery, 0.0
+                return _Slot(delivery, wait)
+        # The attempt's marker goes to the platform with the message and comes back in its
+        # receipts; it names the delivery, so a receipt for a timed-out attempt is recognised.
+        ref = f"rembug:d{delivery.id}:a{delivery.attempts + 1}" if receipts else ""
+        return _Slot(
+            delivery,
+            0.0,
+            identity.locale if identity else services.settings.default_locale,
+            identity.last_inbound_at if identity else None,
+            ref,
+        )
 
 
 def _record(
@@ -140,13 +174,17 @@ def _record(
     message_id: str | None,
     error: str,
     final: bool,
+    via_template: bool = False,
 ) -> None:
     with services.db.write() as db:
         delivery = db.get(ChatDelivery, delivery_id)
         if delivery is None:
             return
+        if via_template and not delivery.via_template:
+            actions.mark_delivery_template(db, delivery)
         if outcome == Outcome.sent:
-            actions.record_delivery_sent(db, delivery, message_id)
+            if delivery.status == DeliveryStatus.pending:  # a receipt may have come first
+                actions.record_delivery_sent(db, delivery, message_id)
             return
         actions.record_delivery_failed(db, delivery, error, final=final)
         if outcome == Outcome.blocked and delivery.identity_id:
@@ -156,26 +194,61 @@ def _record(
                 db.add(identity)
 
 
-def register_channel(services: Services, channel: ChatChannel, overall: Pace) -> None:
-    """Make ``channel`` the sender for its name, with its platform's overall rate limit."""
+def register_channel(
+    services: Services, channel: ChatChannel, overall: Pace, per_chat: Pace | None = None
+) -> None:
+    """Make ``channel`` the sender for its name, with its platform's overall rate limit and,
+    optionally, its own per-chat pace (else the REMBUG_CHAT_* one)."""
     channels(services)[channel.name] = channel
     services.extensions.setdefault(PACES, {})[channel.name] = overall
+    if per_chat is not None:
+        services.extensions.setdefault(CHAT_PACES, {})[channel.name] = per_chat
 
 
 def pacing_for(services: Services, channel: str, chat_id: str) -> list[tuple[str, Pace]]:
     """The overall slot first (short), then the chat's."""
     config = services.extensions[SETTINGS]
     overall = services.extensions.get(PACES, {}).get(channel, Pace(30.0, 1.0))
-    per_chat = Pace(config.rate_per_chat, config.burst_per_chat)
+    per_chat = services.extensions.get(CHAT_PACES, {}).get(channel) or Pace(
+        config.rate_per_chat, config.burst_per_chat
+    )
     return [(f"{channel}:*", overall), (f"{channel}:chat:{chat_id}", per_chat)]
+
+
+def _outside_window(caps: Capabilities, slot: _Slot) -> bool:
+    if caps.reply_window is None:
+        return False
+    last = slot.last_inbound_at
+    return last is None or last <= utcnow() - caps.reply_window
+
+
+async def _send(
+    channel: ChatChannel, caps: Capabilities, slot: _Slot, message: Outbound
+) -> tuple[SendResult, bool]:
+    """Send free-form inside the messaging window, else (or when the platform says the window
+    closed) the channel's template; returns the result and whether the template was used."""
+    assert slot.delivery is not None
+    template: Callable[[Outbound], Awaitable[SendResult]] | None = (
+        channel.send_template if isinstance(channel, TemplateChannel) else None
+    )
+    if slot.delivery.via_template or _outside_window(caps, slot):
+        if template is None:
+            return SendResult(Outcome.outside_window, error="outside the messaging window"), False
+        return await template(message), True
+    result = await channel.send(message)
+    if result.outcome == Outcome.outside_window and template is not None:
+        return await template(message), True
+    return result, False
 
 
 async def deliver(payload: dict[str, Any], context: JobContext) -> None:
     """Outbox job: send one logged message through its channel.
 
-    Idempotent by delivery row: a delivery already sent or failed is not sent again. (A crash
-    between the platform's answer and our commit may still repeat one message: Telegram's
-    API has no idempotency key.)"""
+    Idempotent by delivery row: a delivery already sent or failed is not sent again. A send
+    that timed out after leaving may have arrived: channels with receipts wait for the
+    platform's receipt (matched by the attempt's marker) before resending; Telegram's API has
+    neither receipts nor an idempotency key, so there a crash between its answer and our
+    commit may still repeat one message."""
     services: Services = context.services
     delivery_id = int(payload["delivery_id"])
     with services.db.read() as db:
@@ -188,23 +261,39 @@ async def deliver(payload: dict[str, Any], context: JobContext) -> None:
             _record, services, delivery_id, Outcome.permanent, None, "no such channel", True
         )
         raise PermanentError(f"no chat channel {first.channel!r}")
+    caps = capabilities_of(channel)
     paces = pacing_for(services, first.channel, first.chat_id)
-    delivery, wait = await asyncio.to_thread(_take_slots, services, delivery_id, paces)
+    slot = await asyncio.to_thread(_take_slots, services, delivery_id, paces, caps.receipts)
+    delivery = slot.delivery
     if delivery is None or delivery.status != DeliveryStatus.pending:
-        if wait < 0:
+        if slot.wait < 0:
             raise PermanentError("the person blocked the bot")
         return
-    if wait:
-        raise RetryLater(wait, "paced")
-    message = Outbound(delivery.chat_id, delivery.text, buttons_from_json(delivery.buttons))
-    result = await channel.send(message)
+    if slot.wait:
+        raise RetryLater(slot.wait, "paced")
+    message = Outbound(
+        delivery.chat_id,
+        delivery.text,
+        buttons_from_json(delivery.buttons),
+        locale=slot.locale,
+        ref=slot.ref,
+    )
+    result, via_template = await _send(channel, caps, slot, message)
     final_attempt = context.attempt >= 10
     if result.outcome == Outcome.sent:
         await asyncio.to_thread(
-            _record, services, delivery_id, result.outcome, result.message_id, "", False
+            _record,
+            services,
+            delivery_id,
+            result.outcome,
+            result.message_id,
+            "",
+            False,
+            via_template,
         )
         return
-    permanent = result.outcome in (Outcome.blocked, Outcome.permanent)
+    permanent = result.outcome in (Outcome.blocked, Outcome.permanent, Outcome.outside_window)
+    uncertain = result.outcome == Outcome.uncertain and caps.receipts
     await asyncio.to_thread(
         _record,
         services,
@@ -212,13 +301,51 @@ async def deliver(payload: dict[str, Any], context: JobContext) -> None:
         result.outcome,
         None,
         result.error or result.outcome,
-        permanent or final_attempt,
+        permanent or (final_attempt and not uncertain),
+        via_template,
     )
     if permanent:
         raise PermanentError(result.error or result.outcome)
     if result.outcome == Outcome.rate_limited:
         raise RetryLater(max(result.retry_after, 1.0), f"rate limited: {result.error}")
-    if result.outcome == Outcome.outside_window:
-        # The WhatsApp channel falls back to a template itself; reaching here means it could not.
-        raise PermanentError("outside the messaging window and no template fallback")
+    if uncertain:
+        # Its receipt, if it was sent, marks the delivery sent meanwhile; the retry then finds
+        # nothing pending and sends nothing.
+        raise RetryLater(RECEIPT_GRACE_SECONDS, f"no answer; waiting for a receipt: {result.error}")
     raise RuntimeError(f"transient: {result.error}")  # backoff by the outbox
+
+
+# --- processing stored updates (every channel's webhook job) --------------------------------
+
+
+def process_stored(
+    services: Services, inbound_id: int, handle: Callable[[Session, ChatInbound], None]
+) -> bool:
+    """Run ``handle`` for a stored update and mark it processed, in one transaction; False
+    when an older update of the same chat must go first.
+
+    The update itself is already on disk (durable intake); replaying this after a power cut
+    is safe, so the processing transaction needs no full sync."""
+    with services.db.write() as db:
+        row = db.get(ChatInbound, inbound_id)
+        if row is None or row.processed_at is not None:
+            return True
+        if earlier_pending(db, row) and _older_is_recent(db, row):
+            return False
+        handle(db, row)
+        actions.mark_inbound_processed(db, row)
+        return True
+
+
+def _older_is_recent(db: Session, row: ChatInbound) -> bool:
+    oldest = db.exec(
+        select(ChatInbound.received_at)
+        .where(
+            ChatInbound.channel == row.channel,
+            ChatInbound.chat_key == row.chat_key,
+            col(ChatInbound.processed_at).is_(None),
+            col(ChatInbound.id) < row.id,
+        )
+        .order_by(col(ChatInbound.id))
+    ).first()
+    return oldest is not None and oldest > utcnow() - ORDER_PATIENCE

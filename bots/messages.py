@@ -45,6 +45,10 @@ class Outbound:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. subject ids for the log
+    locale: str = "id"  # the recipient's language, for words a channel adds (a list's button)
+    # Our marker of this send attempt, echoed by platforms that report receipts (WhatsApp's
+    # biz_opaque_callback_data), so a timed-out send can be recognised before resending.
+    ref: str = ""
 
     def buttons_json(self) -> str:
         return json.dumps([[[b.label, b.data] for b in row] for row in self.buttons])

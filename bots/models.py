@@ -15,7 +15,18 @@ from forum.models import utcnow
 class DeliveryStatus(StrEnum):
     pending = "pending"
     sent = "sent"
+    delivered = "delivered"  # reported by platforms with receipts (WhatsApp)
+    read = "read"
     failed = "failed"
+
+
+# A receipt only moves a delivery forward (receipts may arrive out of order).
+DELIVERY_PROGRESS = {
+    DeliveryStatus.pending: 0,
+    DeliveryStatus.sent: 1,
+    DeliveryStatus.delivered: 2,
+    DeliveryStatus.read: 3,
+}
 
 
 class DeliveryKind(StrEnum):
@@ -72,6 +83,7 @@ class ChatDelivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_chat_delivery_agency", "agency_id", "id"),
         Index("ix_chat_delivery_chat", "channel", "chat_id", "id"),
+        Index("ix_chat_delivery_platform_message", "channel", "platform_message_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=12)
@@ -89,6 +101,9 @@ class ChatDelivery(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     platform_message_id: str | None = Field(default=None, max_length=100)
+    # Sent (or to be sent) as the channel's pre-approved template: outside WhatsApp's 24-hour
+    # window only templates may start a conversation.
+    via_template: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 

@@ -7,20 +7,19 @@ import asyncio
 import hmac
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bots import actions
-from bots.delivery import SETTINGS, channels, converse, earlier_pending
+from bots.delivery import SETTINGS, channels, converse, process_stored
 from bots.intake import batcher
 from bots.models import ChatInbound
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.inbound import CHANNEL, chat_key, parse_update, to_inbound
-from forum.models import utcnow
 from forum.outbox import JobContext, RetryLater
 from forum.services import Services
 
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 UPDATE_JOB = "bots.telegram.update"
 MAX_UPDATE_BYTES = 1_000_000
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
-ORDER_PATIENCE = timedelta(minutes=2)  # an older update stuck longer than this is not waited for
 
 
 def secret_ok(expected: str, sent: str) -> bool:
@@ -74,36 +72,13 @@ async def telegram_webhook(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
-def _converse_and_mark(services: Services, inbound_id: int, data: dict[str, Any]) -> bool:
-    """Run the conversation for a stored update; False when an older update of the same chat
-    must go first."""
-    # The update itself is already on disk (durable intake); replaying this after a power cut
-    # is safe, so the processing transaction needs no full sync.
-    with services.db.write() as db:
-        row = db.get(ChatInbound, inbound_id)
-        if row is None or row.processed_at is not None:
-            return True
-        if earlier_pending(db, row) and _older_is_recent(db, row):
-            return False
+def _converse(services: Services, data: dict[str, Any]) -> Callable[[Session, ChatInbound], None]:
+    def handle(db: Session, row: ChatInbound) -> None:
         inbound = to_inbound(parse_update(data))
         if inbound is not None:
             converse(services, db, inbound)
-        actions.mark_inbound_processed(db, row)
-        return True
 
-
-def _older_is_recent(db: Any, row: ChatInbound) -> bool:
-    oldest = db.exec(
-        select(ChatInbound.received_at)
-        .where(
-            ChatInbound.channel == row.channel,
-            ChatInbound.chat_key == row.chat_key,
-            col(ChatInbound.processed_at).is_(None),
-            col(ChatInbound.id) < row.id,
-        )
-        .order_by(col(ChatInbound.id))
-    ).first()
-    return oldest is not None and oldest > utcnow() - ORDER_PATIENCE
+    return handle
 
 
 async def process_update(payload: dict[str, Any], context: JobContext) -> None:
@@ -116,7 +91,7 @@ async def process_update(payload: dict[str, Any], context: JobContext) -> None:
     if row is None or row.processed_at is not None:
         return
     data = json.loads(row.raw)
-    done = await asyncio.to_thread(_converse_and_mark, services, inbound_id, data)
+    done = await asyncio.to_thread(process_stored, services, inbound_id, _converse(services, data))
     if not done:
         raise RetryLater(0.5, "an older update of this chat goes first")
     callback = (data.get("callback_query") or {}).get("id")
