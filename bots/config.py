@@ -45,6 +45,69 @@ TELEGRAM_RATE_OVERALL = Setting(
     "REMBUG_TELEGRAM_RATE_OVERALL", "30", "Telegram messages per second over all chats."
 )
 
+WHATSAPP_TOKEN = Setting(
+    "REMBUG_WHATSAPP_TOKEN",
+    "",
+    "WhatsApp Cloud API access token (a system user's permanent token); empty disables "
+    "WhatsApp sending.",
+)
+WHATSAPP_APP_SECRET = Setting(
+    "REMBUG_WHATSAPP_APP_SECRET",
+    "",
+    "The Meta app's secret: webhook deliveries must carry its HMAC-SHA256 signature in "
+    "X-Hub-Signature-256; the webhook refuses everything while it is empty.",
+)
+WHATSAPP_VERIFY_TOKEN = Setting(
+    "REMBUG_WHATSAPP_VERIFY_TOKEN",
+    "",
+    "Token you type when registering the webhook in the Meta app; the verification handshake "
+    "fails while it is empty.",
+)
+WHATSAPP_PHONE_NUMBER_ID = Setting(
+    "REMBUG_WHATSAPP_PHONE_NUMBER_ID",
+    "",
+    "Phone number ID (not the number itself) of the business number messages are sent from.",
+)
+WHATSAPP_API_URL = Setting(
+    "REMBUG_WHATSAPP_API_URL",
+    "https://graph.facebook.com",
+    "Graph API base URL (a test fake can be used instead).",
+)
+WHATSAPP_API_VERSION = Setting(
+    "REMBUG_WHATSAPP_API_VERSION", "v25.0", "Graph API version used in request paths."
+)
+WHATSAPP_TEMPLATE_NOTIFY = Setting(
+    "REMBUG_WHATSAPP_TEMPLATE_NOTIFY",
+    "rembug_notifikasi",
+    "Name of the approved message template (one body parameter) that carries notifications "
+    "outside the 24-hour window.",
+)
+WHATSAPP_TEMPLATE_LANG = Setting(
+    "REMBUG_WHATSAPP_TEMPLATE_LANG",
+    "id",
+    "Language code of that template for people using Bahasa Indonesia.",
+)
+WHATSAPP_TEMPLATE_LANG_EN = Setting(
+    "REMBUG_WHATSAPP_TEMPLATE_LANG_EN",
+    "en",
+    "Language code of that template for people using English; empty sends them the Indonesian one.",
+)
+WHATSAPP_RATE_OVERALL = Setting(
+    "REMBUG_WHATSAPP_RATE_OVERALL",
+    "80",
+    "WhatsApp messages per second from the business number over all recipients.",
+)
+WHATSAPP_CHAT_INTERVAL = Setting(
+    "REMBUG_WHATSAPP_CHAT_INTERVAL",
+    "6",
+    "Seconds between messages to one WhatsApp recipient, on average (Meta's pair rate limit).",
+)
+WHATSAPP_CHAT_BURST = Setting(
+    "REMBUG_WHATSAPP_CHAT_BURST",
+    "10",
+    "Messages one WhatsApp recipient may receive at once before pacing starts.",
+)
+
 SETTINGS = (
     TELEGRAM_TOKEN,
     TELEGRAM_WEBHOOK_SECRET,
@@ -54,6 +117,18 @@ SETTINGS = (
     CHAT_RATE_PER_CHAT,
     CHAT_BURST_PER_CHAT,
     TELEGRAM_RATE_OVERALL,
+    WHATSAPP_TOKEN,
+    WHATSAPP_APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN,
+    WHATSAPP_PHONE_NUMBER_ID,
+    WHATSAPP_API_URL,
+    WHATSAPP_API_VERSION,
+    WHATSAPP_TEMPLATE_NOTIFY,
+    WHATSAPP_TEMPLATE_LANG,
+    WHATSAPP_TEMPLATE_LANG_EN,
+    WHATSAPP_RATE_OVERALL,
+    WHATSAPP_CHAT_INTERVAL,
+    WHATSAPP_CHAT_BURST,
 )
 
 
@@ -77,6 +152,25 @@ class BotSettings:
     rate_per_chat: float
     burst_per_chat: float
     telegram_rate_overall: float
+    whatsapp_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v25.0"
+    whatsapp_template: str = "rembug_notifikasi"
+    whatsapp_template_lang: str = "id"
+    whatsapp_template_lang_en: str = "en"
+    whatsapp_rate_overall: float = 80.0
+    whatsapp_chat_interval: float = 6.0
+    whatsapp_chat_burst: float = 10.0
+
+    @property
+    def whatsapp_live(self) -> bool:
+        """Send through the Cloud API (otherwise WhatsApp deliveries go to the console)."""
+        if self.mode == "console":
+            return False
+        return self.mode == "live" or bool(self.whatsapp_token and self.whatsapp_phone_number_id)
 
     @property
     def telegram_live(self) -> bool:
@@ -104,5 +198,26 @@ class BotSettings:
             ),
             telegram_rate_overall=_positive(
                 TELEGRAM_RATE_OVERALL, setting_value(settings, TELEGRAM_RATE_OVERALL)
+            ),
+            whatsapp_token=setting_value(settings, WHATSAPP_TOKEN),
+            whatsapp_app_secret=setting_value(settings, WHATSAPP_APP_SECRET),
+            whatsapp_verify_token=setting_value(settings, WHATSAPP_VERIFY_TOKEN),
+            whatsapp_phone_number_id=setting_value(settings, WHATSAPP_PHONE_NUMBER_ID),
+            whatsapp_api_url=setting_value(settings, WHATSAPP_API_URL).rstrip("/"),
+            whatsapp_api_version=setting_value(settings, WHATSAPP_API_VERSION).strip("/"),
+            whatsapp_template=setting_value(settings, WHATSAPP_TEMPLATE_NOTIFY),
+            whatsapp_template_lang=setting_value(settings, WHATSAPP_TEMPLATE_LANG),
+            # Empty is meaningful here (use the Indonesian template), so read it raw.
+            whatsapp_template_lang_en=settings.extra.get(
+                WHATSAPP_TEMPLATE_LANG_EN.name, WHATSAPP_TEMPLATE_LANG_EN.default
+            ).strip(),
+            whatsapp_rate_overall=_positive(
+                WHATSAPP_RATE_OVERALL, setting_value(settings, WHATSAPP_RATE_OVERALL)
+            ),
+            whatsapp_chat_interval=_positive(
+                WHATSAPP_CHAT_INTERVAL, setting_value(settings, WHATSAPP_CHAT_INTERVAL)
+            ),
+            whatsapp_chat_burst=_positive(
+                WHATSAPP_CHAT_BURST, setting_value(settings, WHATSAPP_CHAT_BURST)
             ),
         )

@@ -1,6 +1,7 @@
 """The chat channels plug into the forum here: settings, tables, notification subscribers,
-outbox jobs (process an update, deliver a message), the Telegram webhook and the web pages
-(link a chat, delivery states), and the Telegram Application in the web process's lifespan."""
+outbox jobs (process an update, deliver a message), the Telegram and WhatsApp webhooks and the
+web pages (link a chat, delivery states), and the Telegram Application in the web process's
+lifespan."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from bots.delivery import SETTINGS as SETTINGS_KEY
 from bots.delivery import Pace, channels, deliver, register_channel
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.webhook import UPDATE_JOB, process_update, telegram_webhook
+from bots.whatsapp import webhook as whatsapp_webhook
+from bots.whatsapp.channel import WhatsAppChannel
+from bots.whatsapp.client import GraphClient
 from forum.errors import N_
 from forum.extensions import PROFILE_LINKS
 from forum.plugins import Plugin
@@ -37,7 +41,31 @@ def setup(services: Services) -> None:
         else ConsoleChannel("telegram")
     )
     register_channel(services, telegram, Pace(config.telegram_rate_overall, 1.0))
+    whatsapp = (
+        WhatsAppChannel(
+            GraphClient(
+                config.whatsapp_token,
+                config.whatsapp_phone_number_id,
+                config.whatsapp_api_url,
+                config.whatsapp_api_version,
+            ),
+            config.whatsapp_template,
+            {
+                "id": config.whatsapp_template_lang,
+                "en": config.whatsapp_template_lang_en or config.whatsapp_template_lang,
+            },
+        )
+        if config.whatsapp_live
+        else ConsoleChannel("whatsapp")
+    )
+    register_channel(
+        services,
+        whatsapp,
+        Pace(config.whatsapp_rate_overall, 1.0),
+        Pace(1.0 / config.whatsapp_chat_interval, config.whatsapp_chat_burst),
+    )
     services.job_handlers[UPDATE_JOB] = process_update
+    services.job_handlers[whatsapp_webhook.UPDATE_JOB] = whatsapp_webhook.process_update
     services.job_handlers[DELIVER_JOB] = deliver
     subscribers.subscribe(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
@@ -46,7 +74,11 @@ def setup(services: Services) -> None:
 def routes(services: Services) -> list[BaseRoute]:
     from bots import web
 
-    return [Route("/webhooks/telegram", telegram_webhook, methods=["POST"]), *web.routes]
+    return [
+        Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
+        Route("/webhooks/whatsapp", whatsapp_webhook.whatsapp_webhook, methods=["GET", "POST"]),
+        *web.routes,
+    ]
 
 
 @contextlib.asynccontextmanager
