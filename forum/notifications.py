@@ -112,6 +112,15 @@ def notes_for(db: Session, kind: str, data: dict[str, Any]) -> list[Note]:
         return []
     ticket, link = aspiration.ticket, f"/aspirasi/{aspiration.ticket}"
     params = {"ticket": ticket, "agency": _agency_name(db, aspiration.agency_id)}
+    if kind == "AspirationSubmitted":
+        return [
+            Note(
+                aspiration.author_id,
+                RECEIVED,
+                params,
+                link,
+            )
+        ]
     if kind == "AspirationPublished":
         return [
             Note(
@@ -186,7 +195,10 @@ def notes_for(db: Session, kind: str, data: dict[str, Any]) -> list[Note]:
     return []
 
 
+RECEIVED = N_("We received your aspiration %(ticket)s. It is public once a moderator checks it.")
+
 NOTIFYING = (
+    ev.AspirationSubmitted,
     ev.CommentPublished,
     ev.CommentRejected,
     ev.AspirationPublished,

@@ -296,7 +296,7 @@ def test_notifications_for_the_citizen_in_app_once(new_browser, world: World, ma
     citizen = new_browser()
     citizen.login(world.citizen)
     home = citizen.get("/").text
-    assert 'class="badge-count">3' in home  # published, routed, answered
+    assert 'class="badge-count">4' in home  # received, published, routed, answered
     page = citizen.get("/notifikasi").text
     assert aspiration.ticket in page and "Dinas Komunikasi Kota A" in page
     citizen.submit("/notifikasi", "/notifikasi", {"action": "read"})

@@ -184,7 +184,7 @@ def test_notifications_by_email_through_a_real_smtp_server(
         asyncio.run(services.worker.drain())
         asyncio.run(services.worker.drain())  # email jobs enqueued by the notify jobs
         to_citizen = [m for m in inbox.messages if m["To"] == "warga@contoh.id"]
-        assert len(to_citizen) == 2  # published, then routed to the agency
+        assert len(to_citizen) == 3  # received, published, then routed to the agency
         assert all(m["From"] == "rembug@contoh.id" for m in inbox.messages)
         body = to_citizen[0].get_payload(decode=True).decode()
         assert aspiration.ticket in body and f"/aspirasi/{aspiration.ticket}" in body
