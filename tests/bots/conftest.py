@@ -28,6 +28,15 @@ from starlette.testclient import TestClient
 from bots.delivery import channels
 from forum.services import Services
 from forum.settings import Settings
+from tests.bots.whatsapp_fake import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    VERIFY_TOKEN,
+    VERSION,
+    WA_TOKEN,
+    FakeGraph,
+    WaUser,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
 TOKEN = "7000000001:AAHfakeTokenForTests_0123456789abcd"
@@ -173,10 +182,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def fake_telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram()
-    app = Starlette(routes=[Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"])])
+def _serve(app: Starlette) -> tuple[uvicorn.Server, threading.Thread, str]:
     port = _free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
@@ -186,15 +192,38 @@ def fake_telegram() -> Iterator[FakeTelegram]:
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
-        assert time.monotonic() < deadline, "fake Bot API did not start"
+        assert time.monotonic() < deadline, "fake API server did not start"
         time.sleep(0.02)
-    fake.url = f"http://127.0.0.1:{port}"
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram()
+    app = Starlette(routes=[Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"])])
+    server, thread, fake.url = _serve(app)
     yield fake
     server.should_exit = True
     thread.join(timeout=5)
 
 
-def bot_settings(database_url: str, tmp_path: Path, fake_url: str, **extra: str) -> Settings:
+@pytest.fixture(scope="session")
+def fake_graph() -> Iterator[FakeGraph]:
+    fake = FakeGraph()
+    app = Starlette(routes=[Route("/{version}/{phone}/messages", fake.endpoint, methods=["POST"])])
+    server, thread, fake.url = _serve(app)
+    yield fake
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+def bot_settings(
+    database_url: str,
+    tmp_path: Path,
+    fake_url: str,
+    graph_url: str = "http://127.0.0.1:9",
+    **extra: str,
+) -> Settings:
     env = {
         "REMBUG_DATA_DIR": str(tmp_path),
         "REMBUG_DATABASE_URL": database_url,
@@ -208,15 +237,26 @@ def bot_settings(database_url: str, tmp_path: Path, fake_url: str, **extra: str)
         # Tests drain the worker at once; pacing itself is tested with the defaults.
         "REMBUG_CHAT_BURST_PER_CHAT": "1000",
         "REMBUG_TELEGRAM_RATE_OVERALL": "10000",
+        "REMBUG_WHATSAPP_TOKEN": WA_TOKEN,
+        "REMBUG_WHATSAPP_APP_SECRET": APP_SECRET,
+        "REMBUG_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "REMBUG_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "REMBUG_WHATSAPP_API_URL": graph_url,
+        "REMBUG_WHATSAPP_API_VERSION": VERSION,
+        "REMBUG_WHATSAPP_CHAT_BURST": "1000",
+        "REMBUG_WHATSAPP_RATE_OVERALL": "10000",
     }
     env.update(extra)
     return Settings.from_env(env)
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, fake_telegram: FakeTelegram) -> Settings:
+def settings(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, fake_graph: FakeGraph
+) -> Settings:
     fake_telegram.reset()
-    return bot_settings(database_url, tmp_path, fake_telegram.url)
+    fake_graph.reset()
+    return bot_settings(database_url, tmp_path, fake_telegram.url, fake_graph.url)
 
 
 def load_fixture(name: str) -> dict[str, Any]:
@@ -324,3 +364,8 @@ def client(app: Any) -> Iterator[TestClient]:
 @pytest.fixture
 def chat(client: TestClient, services: Services, fake_telegram: FakeTelegram) -> Chat:
     return Chat(client, services, fake_telegram)
+
+
+@pytest.fixture
+def wa(client: TestClient, services: Services, fake_graph: FakeGraph) -> WaUser:
+    return WaUser(client, services, fake_graph)
