@@ -155,6 +155,25 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy_db(args: argparse.Namespace) -> int:
+    from forum.copydb import CopyError, copy_database
+
+    settings = _settings()
+    print(f"Menyalin / copying {_redact(settings.database_url)} → {_redact(args.to)}")
+    try:
+        counts = copy_database(
+            settings.database_url, args.to, say=lambda line: print(line, flush=True)
+        )
+    except CopyError as exc:
+        sys.exit(f"Gagal / failed: {exc}")
+    rows, tables = sum(counts.values()), len(counts)
+    print(f"Selesai / done: {rows} baris/rows, {tables} tabel/tables; jumlah cocok / counts match.")
+    print(
+        "Now set REMBUG_DATABASE_URL to the new database and restart Rembug (then rembug reindex)."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rembug", description="Rembug: forum dialog publik / public dialogue forum."
@@ -172,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load demo data").set_defaults(func=cmd_demo)
     sub.add_parser("worker", help="run the outbox worker alone").set_defaults(func=cmd_worker)
+    copy = sub.add_parser(
+        "copy-db", help="copy all data to another (empty) database, e.g. SQLite → PostgreSQL"
+    )
+    copy.add_argument("--to", required=True, help="target URL, e.g. postgresql+psycopg://…")
+    copy.set_defaults(func=cmd_copy_db)
 
     create = sub.add_parser("create-user", help="create an account of any role")
     create.add_argument(

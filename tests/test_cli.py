@@ -148,3 +148,59 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(fresh_env: dict[str, str]) ->
     with plain.connect() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     plain.dispose()
+
+
+def test_copy_db_moves_a_deployment_and_verifies_counts(
+    fresh_env: dict[str, str], tmp_path: Path
+) -> None:
+    """SQLite → another database: PostgreSQL when the suite runs on it, else another SQLite."""
+    assert rembug(fresh_env, "migrate").returncode == 0
+    assert rembug(fresh_env, "demo").returncode == 0
+    pg_url = os.environ.get("REMBUG_TEST_DATABASE_URL")
+    if pg_url:
+        name = f"rembug_copy_{os.getpid()}"
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        target = pg_url.replace("/rembug_test", f"/{name}")
+    else:
+        target = f"sqlite:///{tmp_path / 'copy.sqlite3'}"
+    copied = rembug(fresh_env, "copy-db", "--to", target)
+    assert copied.returncode == 0, copied.stderr
+    assert "jumlah cocok" in copied.stdout
+    again = rembug(fresh_env, "copy-db", "--to", target)
+    assert again.returncode != 0 and "not empty" in again.stderr
+    source = create_engine(f"sqlite:///{fresh_env['REMBUG_DATA_DIR']}/rembug.sqlite3")
+    copy = create_engine(target)
+    with source.connect() as a, copy.connect() as b:
+        for table in (
+            "account",
+            "comment",
+            "aspiration",
+            "moderation_case",
+            "outbox_job",
+            "region",
+        ):
+            assert (
+                a.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
+                == b.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
+            ), table
+    source.dispose()
+    copy.dispose()
+    # The copy works: the app starts on it and new rows get fresh ids.
+    moved = {**fresh_env, "REMBUG_DATABASE_URL": target}
+    created = rembug(
+        moved,
+        "create-user",
+        "--role",
+        "citizen",
+        "--name",
+        "Baru",
+        "--email",
+        "baru.sekali@contoh.id",
+        "--password",
+        "rahasia-sekali-123",
+    )
+    assert created.returncode == 0, created.stderr
