@@ -1,0 +1,255 @@
+"""End-to-end fixtures: a real `rembug serve` on loopback with the demo data (its own fresh
+database), Debian's Chromium driven by Playwright, and a page helper that checks every page."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from sqlalchemy import create_engine, make_url, text
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling Google's hosts, which
+# this closed network refuses; --no-sandbox because the tests may run as root.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PHONE = {"width": 390, "height": 844}
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + n.failureSummary),
+  }));
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_database(data_dir: Path) -> str:
+    """A database of the server's own: the other tests empty theirs between tests.
+
+    On the PostgreSQL pass it is a fresh database on the same server (``<name>_e2e``), so
+    the journeys exercise the app on both engines; otherwise a fresh SQLite file."""
+    test_url = os.environ.get("REMBUG_TEST_DATABASE_URL", "")
+    if not test_url.startswith("postgresql"):
+        return f"sqlite:///{data_dir / 'rembug.sqlite3'}"
+    url = make_url(test_url)
+    name = f"{url.database}_e2e"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@dataclass
+class Server:
+    base_url: str
+    data_dir: Path
+    passwords: dict[str, str]
+    process: subprocess.Popen[bytes]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _rembug(*args: str, env: dict[str, str]) -> None:
+    rembug = Path(sys.executable).with_name("rembug")
+    done = subprocess.run([str(rembug), *args], env=env, capture_output=True, timeout=300)
+    if done.returncode:
+        raise RuntimeError(
+            f"rembug {' '.join(args)} failed:\n{done.stdout.decode()}{done.stderr.decode()}"
+        )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("e2e-server")
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("REMBUG_")},
+        "REMBUG_DATA_DIR": str(data_dir),
+        "REMBUG_DATABASE_URL": _server_database(data_dir),
+        "REMBUG_BASE_URL": f"http://127.0.0.1:{port}",
+        "REMBUG_WORKER_POLL_SECONDS": "0.2",
+        "REMBUG_LOG_LEVEL": "WARNING",
+        # Cheap hashes keep registration and logins quick; production keeps the defaults.
+        "REMBUG_PASSWORD_HASH_TIME_COST": "1",
+        "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",
+    }
+    _rembug("migrate", env=env)
+    _rembug("demo", env=env)
+    passwords = dict(
+        line.split("\t")
+        for line in (data_dir / "demo-passwords.txt").read_text().splitlines()
+        if "\t" in line
+    )
+    rembug = Path(sys.executable).with_name("rembug")
+    log = (data_dir / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(rembug), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base_url + "/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            log.close()
+            raise RuntimeError(
+                "rembug serve did not start:\n" + (data_dir / "serve.log").read_text()
+            )
+        time.sleep(0.2)
+    yield Server(base_url, data_dir, passwords, process, env)
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Chromium is missing: scripts/test installs Debian's 'chromium'")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    # Playwright gives every launch a fresh, empty profile (user-data dir) of its own.
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_JS.exists():
+        raise RuntimeError(
+            "axe-core is missing: run `npm install` in tests/e2e (scripts/test does)"
+        )
+    return AXE_JS.read_text()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class Visit:
+    """One browser context (one person) whose every page is checked as it is reached:
+    a successful status, the right ``<html lang>``, 0 axe-core violations at WCAG 2.2 AA
+    (when JavaScript is on: axe runs in the page), and a screenshot for the artefacts."""
+
+    def __init__(
+        self, context: BrowserContext, server: Server, axe: str, shots: Path, js: bool
+    ) -> None:
+        self.context = context
+        self.page: Page = context.new_page()
+        self.server = server
+        self.axe = axe
+        self.shots = shots
+        self.js = js
+        self.lang = "id"
+        self.checked: list[str] = []
+
+    def goto(self, path: str, name: str | None = None) -> Page:
+        response = self.page.goto(self.server.url(path))
+        assert response is not None and response.status < 400, (path, response and response.status)
+        self.check(name or path)
+        return self.page
+
+    def check(self, name: str) -> None:
+        """Check the page the browser is on now (after a goto, a click or a form post)."""
+        self.page.wait_for_load_state("load")
+        assert self.page.locator("html").get_attribute("lang") == self.lang, self.page.url
+        self.checked.append(self.page.url)
+        self.shots.mkdir(parents=True, exist_ok=True)
+        number = len(self.checked)
+        self.page.screenshot(
+            path=str(self.shots / f"{number:02d}-{_slug(name)}.png"), full_page=True
+        )
+        if self.js:
+            self.assert_accessible()
+
+    def assert_accessible(self) -> None:
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            # Evaluated over the DevTools protocol: the page's CSP does not apply, so the
+            # tests see the pages exactly as served.
+            self.page.evaluate(self.axe)
+        violations: list[dict[str, Any]] = self.page.evaluate(RUN_AXE, WCAG_TAGS)
+        assert violations == [], f"axe-core on {self.page.url}: {violations}"
+
+    def submit(self, button: str, name: str) -> Page:
+        """Press a form's submit button (by its visible label) and check the page it leads to."""
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=button, exact=True).click()
+        self.check(name)
+        return self.page
+
+    def login(self, email: str, password: str) -> None:
+        self.goto("/masuk", f"login {email}")
+        self.page.get_by_label("Email atau nomor HP").fill(email)
+        self.page.get_by_label("Kata sandi").fill(password)
+        self.submit("Masuk", f"logged in {email}")
+
+
+@pytest.fixture
+def visit_factory(
+    chromium: Browser, server: Server, axe_source: str, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    contexts: list[BrowserContext] = []
+    base = ARTIFACTS / _slug(request.node.name)
+    shutil.rmtree(base, ignore_errors=True)
+
+    def make(who: str, *, js: bool = True, viewport: dict[str, int] | None = None) -> Visit:
+        context = chromium.new_context(
+            java_script_enabled=js, viewport=viewport or PHONE, locale="id-ID"
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return Visit(context, server, axe_source, base / who, js)
+
+    yield make
+    for context in contexts:
+        context.close()
