@@ -20,6 +20,7 @@ from forum.models import (
     ContentStatus,
     Disposition,
     OfficialResponse,
+    Region,
     Section,
 )
 from forum.queries import Page, clamp_page
@@ -46,7 +47,12 @@ def _desk_where(agency_id: int, filters: DeskFilters) -> list[Any]:
     if filters.category_id:
         where.append(Aspiration.category_id == filters.category_id)
     if filters.region_id:
-        where.append(Aspiration.region_id == filters.region_id)
+        # A province covers its regencies and cities.
+        region = select(Region.code).where(Region.id == filters.region_id).scalar_subquery()
+        inside = select(Region.id).where(
+            (col(Region.id) == filters.region_id) | (col(Region.parent_code) == region)
+        )
+        where.append(col(Aspiration.region_id).in_(inside))
     if filters.channel:
         where.append(Aspiration.channel == filters.channel)
     return where

@@ -210,6 +210,7 @@ def desk(ctx: Ctx) -> Response:
         comments=comments,
         counts=reports.desk_counts(ctx.db, agency.id, utcnow()),
         categories=queries.list_categories(ctx.db),
+        region_groups=queries.regions_grouped(ctx.db) if kind == "aspirasi" else [],
         regions=queries.lookup_names(
             ctx.db, [a.region_id for a in aspirations.items] if aspirations else [], Region
         ),

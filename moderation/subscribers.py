@@ -3,12 +3,19 @@ contribution opens a case (never lost: same transaction), role changes are audit
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from forum import actions as forum_actions
 from forum import events as ev
 from forum.events import EventBus
-from forum.models import Account, Aspiration, Comment, Consultation
+from forum.models import (
+    Account,
+    Aspiration,
+    Comment,
+    Consultation,
+    OfficialResponse,
+    ResponseRevision,
+)
 from moderation.actions import audit, is_established, open_case
 from moderation.config import ModerationConfig
 from moderation.models import CaseReason
@@ -51,4 +58,43 @@ def subscribe(bus: EventBus, config: ModerationConfig) -> None:
 
     bus.subscribe(ev.CommentSubmitted, comment_submitted)
     bus.subscribe(ev.AspirationSubmitted, aspiration_submitted)
+
+    def response_published(db: Session, event: ev.OfficialResponsePublished) -> None:
+        # Official responses are not moderated, but every one is on the record.
+        response = db.get(OfficialResponse, event.response_id)
+        assert response is not None
+        audit(
+            db,
+            response.author_id,
+            "response",
+            "official_response",
+            event.response_id,
+            after={
+                "agency_id": response.agency_id,
+                "aspiration_id": event.aspiration_id,
+                "comment_id": event.comment_id,
+                "body": response.body,
+            },
+        )
+
+    def response_edited(db: Session, event: ev.OfficialResponseEdited) -> None:
+        response = db.get(OfficialResponse, event.response_id)
+        assert response is not None
+        previous = db.exec(
+            select(ResponseRevision)
+            .where(ResponseRevision.response_id == event.response_id)
+            .order_by(col(ResponseRevision.id).desc())
+        ).first()
+        audit(
+            db,
+            previous.edited_by_id if previous else None,
+            "response-edit",
+            "official_response",
+            event.response_id,
+            before={"body": previous.body if previous else None},
+            after={"body": response.body},
+        )
+
     bus.subscribe(ev.RoleChanged, role_changed)
+    bus.subscribe(ev.OfficialResponsePublished, response_published)
+    bus.subscribe(ev.OfficialResponseEdited, response_edited)

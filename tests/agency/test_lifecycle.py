@@ -304,3 +304,38 @@ def test_notifications_for_the_citizen_in_app_once(new_browser, world: World, ma
     with world.services.db.read() as db:
         keys = [n.key for n in db.exec(select(Notification))]
     assert len(keys) == len(set(keys))
+
+
+def test_official_responses_are_audited_and_the_desk_filters_by_region(
+    new_browser, world: World, make: Make
+) -> None:  # type: ignore[no-untyped-def]
+    from forum.models import Region
+    from moderation.models import AuditEntry
+
+    bandung = published(world, make, title="Di Bandung")  # region 32.73 (Kota Bandung)
+    with world.services.db.read() as db:
+        surabaya_id = db.exec(select(Region.id).where(Region.code == "35.78")).one()
+        jabar_id = db.exec(select(Region.id).where(Region.code == "32")).one()
+    elsewhere = make.aspiration(world.citizen, title="Di Surabaya", region_id=surabaya_id)
+    with world.services.db.write() as db:
+        actions.publish_aspiration(db, world.moderator, db.get(Aspiration, elsewhere.id))
+    official = new_browser()
+    official.login(world.official)
+    page = official.get(f"/instansi?wilayah={jabar_id}").text  # the province covers its cities
+    assert "Di Bandung" in page and "Di Surabaya" not in page
+    with world.services.db.write() as db:
+        response = actions.publish_official_response(
+            db, world.official, body="Jawaban pertama.", aspiration=db.get(Aspiration, bandung.id)
+        )
+    with world.services.db.write() as db:
+        actions.edit_official_response(
+            db, world.official, db.get(OfficialResponse, response.id), body="Jawaban diperbaiki."
+        )
+    with world.services.db.read() as db:
+        rows = db.exec(
+            select(AuditEntry).where(AuditEntry.object_type == "official_response")
+        ).all()
+        assert [r.action for r in rows] == ["response", "response-edit"]
+        assert (
+            "Jawaban pertama." in (rows[1].before or "") and rows[1].actor_id == world.official.id
+        )

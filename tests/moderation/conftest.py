@@ -41,7 +41,7 @@ class Make:
                 title=title,
                 body=body,
                 category_id=category,
-                region_id=region,
+                region_id=kw.pop("region_id", region),
                 agency_id=kw.pop("agency_id", self.world.agency.id),
                 visibility=kw.pop("visibility", Visibility.public),  # type: ignore[arg-type]
                 **kw,  # type: ignore[arg-type]
