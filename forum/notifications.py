@@ -88,7 +88,7 @@ def notes_for(db: Session, kind: str, data: dict[str, Any]) -> list[Note]:
                 "/saya",
             )
         ]
-    aspiration = db.get(Aspiration, data["aspiration_id"]) if "aspiration_id" in data else None
+    aspiration = db.get(Aspiration, data["aspiration_id"]) if data.get("aspiration_id") else None
     if kind == "OfficialResponsePublished":
         response = db.get(OfficialResponse, data["response_id"])
         if response is None:
