@@ -212,6 +212,10 @@ class Visit:
         if self.js:
             self.assert_accessible()
 
+    def snap(self, name: str) -> None:
+        """A screenshot of what fits the screen (the README's tour uses some)."""
+        self.page.screenshot(path=str(self.shots / f"{len(self.checked):02d}-{_slug(name)}.png"))
+
     def assert_accessible(self) -> None:
         if not self.page.evaluate("typeof window.axe !== 'undefined'"):
             # Evaluated over the DevTools protocol: the page's CSP does not apply, so the
