@@ -197,6 +197,70 @@ def on_response_published(db: Session, event: ev.OfficialResponsePublished) -> N
         _notify(db, comment.author_id, render_comment, **_comment_subject(db, comment))
 
 
+def _aspiration_note(db: Session, aspiration_id: int, message: str) -> None:
+    """A status change of an aspiration, told in the author's chats."""
+    aspiration = db.get(Aspiration, aspiration_id)
+    if aspiration is None:
+        return
+    agency = db.get(Agency, aspiration.agency_id) if aspiration.agency_id else None
+
+    def render(locale: str) -> tuple[str, list[list[Button]]]:
+        text = gettext(
+            locale,
+            message,
+            ticket=aspiration.ticket,
+            title=aspiration.title,
+            agency=agency.name if agency else "",
+        )
+        return text, _ticket_button(locale, aspiration.ticket)
+
+    _notify(
+        db,
+        aspiration.author_id,
+        render,
+        agency_id=aspiration.agency_id,
+        aspiration_id=aspiration.id,
+    )
+
+
+def on_status_changed(db: Session, event: ev.AspirationStatusChanged) -> None:
+    if event.status == "in_progress":
+        _aspiration_note(
+            db,
+            event.aspiration_id,
+            N_("Your aspiration %(ticket)s is being worked on by %(agency)s."),
+        )
+
+
+def on_rerouted(db: Session, event: ev.AspirationRouted) -> None:
+    if event.from_agency_id is not None:  # the first routing is told with the publication
+        _aspiration_note(
+            db,
+            event.aspiration_id,
+            N_("Your aspiration %(ticket)s was sent on to %(agency)s, which must answer it."),
+        )
+
+
+def on_closed(db: Session, event: ev.AspirationClosed) -> None:
+    if event.reason == "auto":
+        _aspiration_note(
+            db,
+            event.aspiration_id,
+            N_("Your aspiration %(ticket)s was closed after the answer. You can reopen it once."),
+        )
+
+
+def on_account_deleted(db: Session, event: ev.AccountDeleted) -> None:
+    """The person deleted their account: their chats are no longer linked to it."""
+    for identity in db.exec(
+        select(ChatIdentity).where(ChatIdentity.account_id == event.account_id)
+    ):
+        identity.account_id = None
+        identity.notify = False
+        identity.state, identity.data = "idle", "{}"
+        db.add(identity)
+
+
 def announce_consultation(services: Services) -> Callable[[Session, ev.ConsultationOpened], None]:
     config: BotSettings = services.extensions["bots.settings"]
 
@@ -239,6 +303,10 @@ def subscribe(services: Services) -> None:
         (ev.CommentRejected, on_comment_rejected),
         (ev.OfficialResponsePublished, on_response_published),
         (ev.ConsultationOpened, announce_consultation(services)),
+        (ev.AspirationStatusChanged, on_status_changed),
+        (ev.AspirationRouted, on_rerouted),
+        (ev.AspirationClosed, on_closed),
+        (ev.AccountDeleted, on_account_deleted),
     ]
     for event_type, handler in handlers:
         services.bus.subscribe(event_type, cast(InTransactionHandler, handler))
