@@ -25,7 +25,7 @@ from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from forum.errors import N_
-from forum.extensions import PROFILE_LINKS
+from forum.extensions import NAV_LINKS, PROFILE_LINKS
 from forum.plugins import Plugin
 from forum.services import Services
 
@@ -69,6 +69,9 @@ def setup(services: Services) -> None:
     services.job_handlers[DELIVER_JOB] = deliver
     subscribers.subscribe(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
+    services.extensions.setdefault(NAV_LINKS, []).append(
+        (N_("Chat deliveries"), "/kelola/pengiriman", ("official", "admin"))
+    )
 
 
 def routes(services: Services) -> list[BaseRoute]:

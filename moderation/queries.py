@@ -36,6 +36,7 @@ from moderation.models import (
 
 SORTS = {
     "oldest": (col(ModerationCase.opened_at), col(ModerationCase.id)),
+    "newest": (col(ModerationCase.opened_at).desc(), col(ModerationCase.id).desc()),
     "priority": (col(ModerationCase.priority).desc(), col(ModerationCase.opened_at)),
     "channel": (col(ModerationCase.channel), col(ModerationCase.opened_at)),
     "consultation": (col(ModerationCase.consultation_id), col(ModerationCase.opened_at)),

@@ -369,3 +369,6 @@ def chat(client: TestClient, services: Services, fake_telegram: FakeTelegram) ->
 @pytest.fixture
 def wa(client: TestClient, services: Services, fake_graph: FakeGraph) -> WaUser:
     return WaUser(client, services, fake_graph)
+
+
+from tests.moderation.conftest import make  # noqa: E402, F401 - the contribution maker fixture

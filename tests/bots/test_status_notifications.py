@@ -9,7 +9,7 @@ from bots.models import ChatDelivery, ChatIdentity
 from forum import actions
 from forum.models import Account, Aspiration
 from tests.conftest import PASSWORD, World
-from tests.moderation.conftest import Make, make  # noqa: F401 - the fixture
+from tests.moderation.conftest import Make
 
 
 def linked_chat(world: World) -> int:
