@@ -121,6 +121,40 @@ def _check_password(password: str) -> Msg | None:
     return None
 
 
+def _check_identity(
+    db: Session,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    contact_required: bool,
+    account_id: int | None = None,
+) -> tuple[str | None, str | None, dict[str, Msg | None]]:
+    """Name, email and phone rules shared by registration and profile corrections: valid
+    formats, one of the two contacts, and no other account with the same one."""
+    errors: dict[str, Msg | None] = {"name": text_length_error(name, 2, 120)}
+    norm_email = normalise_email(email) if email else None
+    norm_phone = normalise_phone(phone) if phone else None
+    if email and norm_email is None:
+        errors["email"] = Msg(N_("This is not a valid email address."))
+    if phone and norm_phone is None:
+        errors["phone"] = Msg(N_("Use an Indonesian mobile number, e.g. 0812 3456 7890."))
+    if contact_required and not email and not phone:
+        errors["email"] = Msg(N_("Give an email address or a phone number."))
+    others = col(Account.id) != account_id if account_id is not None else True
+    if (
+        norm_email
+        and db.exec(select(Account.id).where(Account.email == norm_email, others)).first()
+    ):
+        errors["email"] = Msg(N_("An account with this email address already exists."))
+    if (
+        norm_phone
+        and db.exec(select(Account.id).where(Account.phone == norm_phone, others)).first()
+    ):
+        errors["phone"] = Msg(N_("An account with this phone number already exists."))
+    return norm_email, norm_phone, errors
+
+
 def create_account(
     db: Session,
     *,
@@ -140,15 +174,9 @@ def create_account(
     if role != Role.citizen and actor is not None:
         _require_role(actor, Role.admin)
     name = clean_text(name)
-    errors: dict[str, Msg | None] = {"name": text_length_error(name, 2, 120)}
-    norm_email = normalise_email(email) if email else None
-    norm_phone = normalise_phone(phone) if phone else None
-    if email and norm_email is None:
-        errors["email"] = Msg(N_("This is not a valid email address."))
-    if phone and norm_phone is None:
-        errors["phone"] = Msg(N_("Use an Indonesian mobile number, e.g. 0812 3456 7890."))
-    if not email and not phone:
-        errors["email"] = Msg(N_("Give an email address or a phone number."))
+    norm_email, norm_phone, errors = _check_identity(
+        db, name=name, email=email, phone=phone, contact_required=True
+    )
     if password is not None:
         errors["password"] = _check_password(password)
     if require_consent and not consent:
@@ -157,10 +185,6 @@ def create_account(
         errors["agency"] = Msg(N_("An official must belong to an agency."))
     if agency_id is not None and db.get(Agency, agency_id) is None:
         errors["agency"] = Msg(N_("Unknown agency."))
-    if norm_email and db.exec(select(Account.id).where(Account.email == norm_email)).first():
-        errors["email"] = Msg(N_("An account with this email address already exists."))
-    if norm_phone and db.exec(select(Account.id).where(Account.phone == norm_phone)).first():
-        errors["phone"] = Msg(N_("An account with this phone number already exists."))
     _invalid(**errors)
     account = Account(
         name=name,
@@ -359,29 +383,14 @@ def update_profile(
 ) -> Account:
     """The person corrects their own data (UU PDP: the right to correct)."""
     name = clean_text(name)
-    errors: dict[str, Msg | None] = {"name": text_length_error(name, 2, 120)}
-    norm_email = normalise_email(email) if email else None
-    norm_phone = normalise_phone(phone) if phone else None
-    if email and norm_email is None:
-        errors["email"] = Msg(N_("This is not a valid email address."))
-    if phone and norm_phone is None:
-        errors["phone"] = Msg(N_("Use an Indonesian mobile number, e.g. 0812 3456 7890."))
-    if not norm_email and not norm_phone and account.password_hash is not None:
-        errors["email"] = Msg(N_("Give an email address or a phone number."))
-    if (
-        norm_email
-        and db.exec(
-            select(Account.id).where(Account.email == norm_email, Account.id != account.id)
-        ).first()
-    ):
-        errors["email"] = Msg(N_("An account with this email address already exists."))
-    if (
-        norm_phone
-        and db.exec(
-            select(Account.id).where(Account.phone == norm_phone, Account.id != account.id)
-        ).first()
-    ):
-        errors["phone"] = Msg(N_("An account with this phone number already exists."))
+    norm_email, norm_phone, errors = _check_identity(
+        db,
+        name=name,
+        email=email,
+        phone=phone,
+        contact_required=account.password_hash is not None,  # chat-only accounts have none
+        account_id=account.id,
+    )
     _invalid(**errors)
     account.name, account.email, account.phone = name, norm_email, norm_phone
     account.locale = locale if locale in {"id", "en"} else account.locale
