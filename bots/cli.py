@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -43,18 +42,10 @@ def cmd_set_webhook(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     from bots.telegram.commands import poll
+    from forum.runtime import run_until_signalled
 
     services = _services()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        print("Polling Telegram (Ctrl+C stops).", flush=True)
-        await poll(services, stop)
-
-    asyncio.run(main())
+    run_until_signalled(lambda stop: poll(services, stop), "Polling Telegram (Ctrl+C stops).")
     return 0
 
 

@@ -307,16 +307,8 @@ def log_in(
         account.password_hash = hash_password(password)
     if account_key:
         db.execute(delete(RateEvent).where(col(RateEvent.key) == account_key))
-    token = secrets.token_urlsafe(32)
-    db.add(
-        WebSession(
-            token_hash=_token_hash(token),
-            account_id=account.id,  # type: ignore[arg-type]
-            created_at=now,
-            expires_at=now + timedelta(days=session_days),
-            ip=ip[:64],
-            user_agent=user_agent[:300],
-        )
+    token = open_session(
+        db, account, ip=ip, user_agent=user_agent, session_days=session_days, now=now
     )
     return account, token
 
@@ -410,11 +402,18 @@ def change_password(db: Session, account: Account, *, current: str, new: str) ->
 
 
 def open_session(
-    db: Session, account: Account, *, ip: str, user_agent: str, session_days: int
+    db: Session,
+    account: Account,
+    *,
+    ip: str,
+    user_agent: str,
+    session_days: int,
+    now: datetime | None = None,
 ) -> str:
-    """A fresh session for an already authenticated person; returns the cookie token."""
+    """A fresh session (a new token: never a fixated one) for an authenticated person;
+    returns the cookie token."""
     token = secrets.token_urlsafe(32)
-    now = utcnow()
+    now = now or utcnow()
     db.add(
         WebSession(
             token_hash=_token_hash(token),

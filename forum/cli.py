@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
-import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -103,19 +101,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from forum.runtime import run_background
+    from forum.runtime import run_background, run_until_signalled
 
     services = _services()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        print("Pekerja outbox berjalan / outbox worker running (Ctrl+C stops).", flush=True)
-        await run_background(services, stop)
-
-    asyncio.run(main())
+    run_until_signalled(
+        lambda stop: run_background(services, stop),
+        "Pekerja outbox berjalan / outbox worker running (Ctrl+C stops).",
+    )
     return 0
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Awaitable, Callable
 
 from forum import actions, ratelimit
 from forum.db import optimize
@@ -53,3 +55,17 @@ async def run_background(services: Services, stop: asyncio.Event) -> None:
         services.worker.run_forever(stop, services.settings.worker_poll_seconds),
         scheduler(services, stop),
     )
+
+
+def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]], banner: str) -> None:
+    """Run ``main(stop)`` until SIGINT or SIGTERM sets ``stop`` (the CLI's long commands)."""
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(banner, flush=True)
+        await main(stop)
+
+    asyncio.run(runner())
