@@ -87,26 +87,11 @@ def on_aspiration_published(db: Session, event: ev.AspirationPublished) -> None:
 
 
 def on_aspiration_rejected(db: Session, event: ev.AspirationRejected) -> None:
-    aspiration = db.get(Aspiration, event.aspiration_id)
-    if aspiration is None:
-        return
-
-    def render(locale: str) -> tuple[str, list[list[Button]]]:
-        text = gettext(
-            locale,
-            N_("Your aspiration %(ticket)s “%(title)s” was not published. Reason: %(reason)s"),
-            ticket=aspiration.ticket,
-            title=aspiration.title,
-            reason=event.reason,
-        )
-        return text, _ticket_button(locale, aspiration.ticket)
-
-    _notify(
+    _aspiration_note(
         db,
-        aspiration.author_id,
-        render,
-        agency_id=aspiration.agency_id,
-        aspiration_id=aspiration.id,
+        event.aspiration_id,
+        N_("Your aspiration %(ticket)s “%(title)s” was not published. Reason: %(reason)s"),
+        reason=event.reason,
     )
 
 
@@ -197,8 +182,9 @@ def on_response_published(db: Session, event: ev.OfficialResponsePublished) -> N
         _notify(db, comment.author_id, render_comment, **_comment_subject(db, comment))
 
 
-def _aspiration_note(db: Session, aspiration_id: int, message: str) -> None:
-    """A status change of an aspiration, told in the author's chats."""
+def _aspiration_note(db: Session, aspiration_id: int, message: str, **params: str) -> None:
+    """News about an aspiration, told in the author's chats (``message`` may use ticket,
+    title, agency and the extra ``params``)."""
     aspiration = db.get(Aspiration, aspiration_id)
     if aspiration is None:
         return
@@ -211,6 +197,7 @@ def _aspiration_note(db: Session, aspiration_id: int, message: str) -> None:
             ticket=aspiration.ticket,
             title=aspiration.title,
             agency=agency.name if agency else "",
+            **params,
         )
         return text, _ticket_button(locale, aspiration.ticket)
 
