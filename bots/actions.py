@@ -121,21 +121,26 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
-def create_link_code(db: Session, account: Account, now: datetime | None = None) -> str:
-    """A one-time code (single use, 10 minutes) that links a chat to ``account``."""
+def create_link_code(
+    db: Session,
+    account: Account,
+    now: datetime | None = None,
+    per_hour: int = LINK_CODES_PER_HOUR,
+) -> str:
+    """A one-time code (single use, 10 minutes) that links a chat to ``account``; at most
+    ``per_hour`` codes per account in any hour."""
     if account is None or not account.is_active or account.id is None:
         raise NotAllowed(N_("Please log in first."))
     now = now or utcnow()
-    recent = db.exec(
-        select(func.count())
-        .select_from(ChatLinkCode)
-        .where(
+    recent, oldest = db.exec(
+        select(func.count(), func.min(ChatLinkCode.created_at)).where(
             ChatLinkCode.account_id == account.id,
             col(ChatLinkCode.created_at) > now - timedelta(hours=1),
         )
     ).one()
-    if int(recent) >= LINK_CODES_PER_HOUR:
-        raise Throttled(N_("Too many codes were asked for. Try again in an hour."), 3600)
+    if int(recent) >= per_hour:
+        retry_after = max(1, int(((oldest or now) + timedelta(hours=1) - now).total_seconds()) + 1)
+        raise Throttled(N_("Too many codes were asked for. Try again in an hour."), retry_after)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     db.add(
         ChatLinkCode(

@@ -3,6 +3,7 @@ delivery state of chat notifications for officials."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -11,6 +12,7 @@ from starlette.routing import Route
 
 from bots import actions
 from bots.models import ChatDelivery, ChatIdentity, DeliveryKind, DeliveryStatus
+from forum import ratelimit
 from forum.models import Agency, Aspiration, Role
 from forum.webkit import Ctx, view
 
@@ -36,7 +38,16 @@ def link_chat(ctx: Ctx) -> Response:
 @view(login=True, durable=True)
 def new_link_code(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    code = actions.create_link_code(ctx.db, ctx.user)
+    per_hour = ctx.settings.rate_link_codes_per_hour
+    # Per IP as well as per account: many accounts from one address asking for codes is
+    # someone farming them. The hit is kept only when a code is made (429 rolls back).
+    ratelimit.hit(
+        ctx.db,
+        f"link-code-ip:{ctx.client_ip()}",
+        limit=per_hour * 4,
+        window=timedelta(hours=1),
+    )
+    code = actions.create_link_code(ctx.db, ctx.user, per_hour=per_hour)
     response = ctx.render("bots/link.html", identities=_identities(ctx), code=code)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -131,7 +132,12 @@ def build_services(
         if plugin.locale_dir:
             i18n.add_catalog_dir(plugin.locale_dir)
         plugin.setup(services)
-    services.worker = Worker(services.db, services.job_handlers, services=services)
+    services.worker = Worker(
+        services.db,
+        services.job_handlers,
+        services=services,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )
     bus.on_commit(services.worker.wake)
     services.page_cache = PageCache(settings.page_cache_seconds)
     bus.on_commit(services.page_cache.clear)

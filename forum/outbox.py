@@ -106,6 +106,7 @@ class Worker:
         batch_size: int = 20,
         clock: Callable[[], datetime] = utcnow,
         jitter: bool = True,
+        lease: timedelta = LEASE,
     ) -> None:
         self.db = db
         self.handlers = handlers
@@ -114,6 +115,7 @@ class Worker:
         self.batch_size = batch_size
         self.clock = clock
         self.jitter = jitter
+        self.lease = lease
         self._wake = threading.Event()
 
     def wake(self) -> None:
@@ -134,9 +136,28 @@ class Worker:
             for job in jobs:
                 job.status = JobStatus.running
                 job.locked_by = self.worker_id
-                job.locked_until = now + LEASE
+                job.locked_until = now + self.lease
                 job.attempts += 1
             return jobs
+
+    def _renew(self, job: OutboxJob) -> bool:
+        """Before running a claimed job, make sure its lease still covers the run: when less
+        than half of it is left (a long batch), take it afresh. False when the lease expired
+        and another worker took the job meanwhile: it is theirs to run, and running it here
+        too would do its side effect twice."""
+        if job.locked_until is not None and job.locked_until - self.clock() > self.lease / 2:
+            return True  # nobody may claim it before locked_until: no write needed
+        with self.db.write() as session:
+            result = session.execute(
+                update(OutboxJob)
+                .where(
+                    col(OutboxJob.id) == job.id,
+                    col(OutboxJob.locked_by) == self.worker_id,
+                    col(OutboxJob.status) == JobStatus.running,
+                )
+                .values(locked_until=self.clock() + self.lease)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def run_job(self, job: OutboxJob) -> str:
         """Run one claimed job; returns its new status."""
@@ -196,7 +217,8 @@ class Worker:
         """Claim and run one batch; returns how many jobs ran."""
         jobs = await asyncio.to_thread(self.claim)
         for job in jobs:
-            await self.run_job(job)
+            if await asyncio.to_thread(self._renew, job):
+                await self.run_job(job)
         return len(jobs)
 
     async def drain(self, max_rounds: int = 1000) -> int:

@@ -35,6 +35,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REMBUG_DEFAULT_LOCALE", "id", "UI language for new visitors: id or en."),
     Setting("REMBUG_RUN_WORKER", "true", "Run the outbox worker inside the web process."),
     Setting("REMBUG_WORKER_POLL_SECONDS", "1.0", "How often an idle outbox worker looks for jobs."),
+    Setting(
+        "REMBUG_OUTBOX_LEASE_SECONDS",
+        "120",
+        "How long a worker holds a job it took; a crashed worker's jobs run again after this.",
+    ),
     Setting("REMBUG_SESSION_DAYS", "14", "How long a login session lasts at most."),
     Setting(
         "REMBUG_SESSION_IDLE_HOURS",
@@ -64,6 +69,17 @@ SETTINGS: tuple[Setting, ...] = (
         "An account younger than a day may post once per this many seconds.",
     ),
     Setting("REMBUG_RATE_FLAGS_PER_HOUR", "20", "Reports (flags) one account may send per hour."),
+    Setting(
+        "REMBUG_RATE_SEARCH_PER_MINUTE",
+        "60",
+        "Searches (pages and API) per IP address per minute; the first third of them per web "
+        "process are counted in memory only.",
+    ),
+    Setting(
+        "REMBUG_RATE_LINK_CODES_PER_HOUR",
+        "5",
+        "Chat link codes one account may ask for per hour (four times as many per IP address).",
+    ),
     Setting("REMBUG_COMMENTS_PER_PAGE", "20", "Comment threads per page."),
     Setting(
         "REMBUG_PAGE_CACHE_SECONDS",
@@ -145,6 +161,7 @@ class Settings:
     default_locale: str = "id"
     run_worker: bool = True
     worker_poll_seconds: float = 1.0
+    outbox_lease_seconds: int = 120
     session_days: int = 14
     session_idle_hours: int = 72
     login_max_failures: int = 5
@@ -154,6 +171,8 @@ class Settings:
     rate_posts_per_hour: int = 30
     rate_new_account_post_seconds: int = 30
     rate_flags_per_hour: int = 20
+    rate_search_per_minute: int = 60
+    rate_link_codes_per_hour: int = 5
     comments_per_page: int = 20
     page_cache_seconds: float = 5.0
     password_hash_time_cost: int = 3
@@ -208,6 +227,9 @@ class Settings:
             default_locale=locale,
             run_worker=_bool("REMBUG_RUN_WORKER", get("REMBUG_RUN_WORKER")),
             worker_poll_seconds=max(poll, 0.05),
+            outbox_lease_seconds=_int(
+                "REMBUG_OUTBOX_LEASE_SECONDS", get("REMBUG_OUTBOX_LEASE_SECONDS"), 2
+            ),
             session_days=_int("REMBUG_SESSION_DAYS", get("REMBUG_SESSION_DAYS")),
             session_idle_hours=_int("REMBUG_SESSION_IDLE_HOURS", get("REMBUG_SESSION_IDLE_HOURS")),
             login_max_failures=_int("REMBUG_LOGIN_MAX_FAILURES", get("REMBUG_LOGIN_MAX_FAILURES")),
@@ -229,6 +251,12 @@ class Settings:
             ),
             rate_flags_per_hour=_int(
                 "REMBUG_RATE_FLAGS_PER_HOUR", get("REMBUG_RATE_FLAGS_PER_HOUR")
+            ),
+            rate_search_per_minute=_int(
+                "REMBUG_RATE_SEARCH_PER_MINUTE", get("REMBUG_RATE_SEARCH_PER_MINUTE")
+            ),
+            rate_link_codes_per_hour=_int(
+                "REMBUG_RATE_LINK_CODES_PER_HOUR", get("REMBUG_RATE_LINK_CODES_PER_HOUR")
             ),
             page_cache_seconds=float(
                 _int("REMBUG_PAGE_CACHE_SECONDS", get("REMBUG_PAGE_CACHE_SECONDS"), 0)

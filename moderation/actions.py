@@ -385,6 +385,54 @@ def bulk_decide(
     cases = db.exec(
         select(ModerationCase).where(col(ModerationCase.id).in_(list(case_ids)[:500]))
     ).all()
+    decided = _decide_each(
+        db, config, moderator, cases, action=action, reason_code=reason_code, note=note
+    )
+    return decided, len(case_ids) - decided
+
+
+def decide_cluster(
+    db: Session,
+    config: ModerationConfig,
+    moderator: Account | None,
+    fingerprint: str,
+    *,
+    action: DecisionAction,
+    reason_code: str = "",
+    note: str = "",
+) -> tuple[int, int]:
+    """Approve or reject every open case of one cluster of identical texts (a copy-paste
+    campaign: one queue entry however many accounts sent it). Returns (decided, skipped)."""
+    moderator = _require_moderator(moderator)
+    if action not in (DecisionAction.approve, DecisionAction.reject):
+        raise Invalid(N_("Only approve or reject can be applied to a selection."))
+    if action == DecisionAction.reject:
+        reason_text(reason_code, note)
+    cases = db.exec(
+        select(ModerationCase)
+        .where(
+            ModerationCase.fingerprint == fingerprint,
+            col(ModerationCase.status).in_((CaseStatus.pending, CaseStatus.escalated)),
+        )
+        .order_by(col(ModerationCase.id))
+    ).all()
+    decided = _decide_each(
+        db, config, moderator, cases, action=action, reason_code=reason_code, note=note
+    )
+    return decided, len(cases) - decided
+
+
+def _decide_each(
+    db: Session,
+    config: ModerationConfig,
+    moderator: Account,
+    cases: Sequence[ModerationCase],
+    *,
+    action: DecisionAction,
+    reason_code: str,
+    note: str,
+) -> int:
+    """Decide each case this moderator may decide in a bulk action; returns how many."""
     decided = 0
     for case in cases:
         if (
@@ -395,7 +443,7 @@ def bulk_decide(
             continue
         decide_case(db, config, moderator, case, action=action, reason_code=reason_code, note=note)
         decided += 1
-    return decided, len(case_ids) - decided
+    return decided
 
 
 # --- flags and appeals ---------------------------------------------------------------------

@@ -109,7 +109,18 @@ def _by_id(db: Session, model: Any, ids: set[int | None]) -> dict[int, Any]:
 def list_queue(
     db: Session, viewer: Account, filters: QueueFilters, *, page: int, per_page: int
 ) -> QueuePage:
+    """One page of open cases. Identical texts (one fingerprint: a copy-paste campaign) are one
+    entry, shown by their oldest case with the cluster's size, unless one cluster is asked for."""
     where = _open_where(viewer, filters)
+    if not filters.cluster:
+        oldest_of_each = (
+            select(func.min(ModerationCase.id))
+            .where(*where, ModerationCase.fingerprint != "")
+            .group_by(col(ModerationCase.fingerprint))
+        )
+        where.append(
+            (col(ModerationCase.fingerprint) == "") | col(ModerationCase.id).in_(oldest_of_each)
+        )
     total = int(db.exec(select(func.count()).select_from(ModerationCase).where(*where)).one())
     page = clamp_page(page, per_page, total)
     cases = list(

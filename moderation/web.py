@@ -102,18 +102,27 @@ def bulk(ctx: Ctx) -> Response:
     assert ctx.form is not None
     ids = [parse_int(str(v), 0) for v in ctx.form.getlist("case")]
     ids = [i for i in ids if i]
+    clusters = [
+        str(v) for v in ctx.form.getlist("kluster")[:50] if str(v).isalnum() and len(str(v)) <= 64
+    ]
     action = ctx.field("action")
-    if not ids or action not in ("approve", "reject"):
+    if not (ids or clusters) or action not in ("approve", "reject"):
         raise Invalid(N_("Select cases and an action."))
-    actions.bulk_decide(
-        ctx.db,
-        _config(ctx),
-        ctx.user,
-        ids,
-        action=DecisionAction(action),
-        reason_code=ctx.field("reason"),
-        note=ctx.field("note"),
-    )
+    decision, reason, note = DecisionAction(action), ctx.field("reason"), ctx.field("note")
+    if ids:
+        actions.bulk_decide(
+            ctx.db, _config(ctx), ctx.user, ids, action=decision, reason_code=reason, note=note
+        )
+    for fingerprint in clusters:  # a whole cluster of identical texts at once
+        actions.decide_cluster(
+            ctx.db,
+            _config(ctx),
+            ctx.user,
+            fingerprint,
+            action=decision,
+            reason_code=reason,
+            note=note,
+        )
     return ctx.redirect(safe_next(ctx.field("next") or "/moderation"), "saved")
 
 

@@ -3,12 +3,15 @@ is merged into the forum's /api/v1/openapi.json (search/openapi.py)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from forum import ratelimit
+from forum.errors import Throttled
 from forum.services import Services
 from forum.webkit import Ctx, view
 from search.service import (
@@ -23,6 +26,21 @@ from search.service import (
     run_search,
 )
 
+ALLOWANCE = "search.allowance"  # services.extensions key: this process's ratelimit.Allowance
+
+
+def limit_searches(ctx: Ctx) -> None:
+    """Per IP address, shared by the pages and the API. A third of the limit per process is
+    counted in memory, so ordinary searching writes nothing (on SQLite a write per search
+    would queue behind every submission); only heavy searchers are recorded."""
+    limit = ctx.settings.rate_search_per_minute
+    allowance = ctx.services.extensions.setdefault(
+        ALLOWANCE, ratelimit.Allowance(limit // 3, timedelta(minutes=1))
+    )
+    ratelimit.hit_beyond_allowance(
+        ctx.services.db, allowance, f"search-ip:{ctx.client_ip()}", limit=limit
+    )
+
 
 def _link(form: SearchForm, **changes: Any) -> str:
     values: dict[str, Any] = {"q": form.q, **form.filters(), "sort": form.sort}
@@ -35,6 +53,7 @@ def _link(form: SearchForm, **changes: Any) -> str:
 
 @view()
 def search_page(ctx: Ctx) -> Response:
+    limit_searches(ctx)
     params = {key: ctx.query(key) for key in ctx.request.query_params}
     error = None
     try:
@@ -61,6 +80,14 @@ def search_page(ctx: Ctx) -> Response:
 
 @view()
 def search_api(ctx: Ctx) -> Response:
+    try:
+        limit_searches(ctx)
+    except Throttled as exc:
+        return JSONResponse(
+            {"error": ctx._(exc.message, **exc.params)},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     try:
         form = parse_params({key: ctx.query(key) for key in ctx.request.query_params})
     except ParamError as exc:
