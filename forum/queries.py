@@ -561,6 +561,22 @@ def list_revisions(db: Session, *, aspiration_id: int) -> dict[int, list[Respons
     return revisions
 
 
+def two_factor_enrolled_ids(db: Session, account_ids: Sequence[int | None]) -> set[int]:
+    """Which of these accounts have two-factor authentication on (the accounts page)."""
+    from forum.models import TotpCredential
+
+    ids = [i for i in account_ids if i is not None]
+    if not ids:
+        return set()
+    rows = db.exec(
+        select(TotpCredential.account_id).where(
+            col(TotpCredential.account_id).in_(ids),
+            col(TotpCredential.confirmed_at).is_not(None),
+        )
+    )
+    return set(rows)
+
+
 def export_account_data(db: Session, account: Account) -> dict[str, Any]:
     """Everything Rembug keeps about one person (UU PDP: access and portability; also the
     administrators' data-breach report of what an account's data comprised)."""
