@@ -166,18 +166,21 @@ def cmd_reset_2fa(args: argparse.Namespace) -> int:
 
     services = _services()
     email = normalise_email(args.email)
-    with services.db.write() as session:
-        account = session.exec(select(Account).where(Account.email == email)).first()
-        if account is None:
-            print(f"Akun tidak ditemukan / no account with email {args.email}", file=sys.stderr)
-            return 2
-        actions.reset_two_factor(session, None, account)
-        print(
-            f"Verifikasi dua langkah diatur ulang / two-factor authentication reset: "
-            f"#{account.id} {account.name}. Sesi diakhiri / sessions ended; "
-            "it sets up two-factor authentication again at its next login."
-        )
-    return 0
+    try:
+        with services.db.write() as session:
+            account = session.exec(select(Account).where(Account.email == email)).first()
+            if account is None:
+                print(f"Akun tidak ditemukan / no account with email {args.email}", file=sys.stderr)
+                return 2
+            actions.reset_two_factor(session, None, account)
+            print(
+                f"Verifikasi dua langkah diatur ulang / two-factor authentication reset: "
+                f"#{account.id} {account.name}. Sesi diakhiri / sessions ended; "
+                "it sets up two-factor authentication again at its next login."
+            )
+        return 0
+    finally:
+        services.db.engine.dispose()
 
 
 def cmd_copy_db(args: argparse.Namespace) -> int:

@@ -60,9 +60,21 @@ def next_code(services: Services, account_id: int) -> str | None:
     app = pyotp.TOTP(two_factor_secret(services, account_id))
     now_step = int(time.time() // 30)
     for step in (now_step - 1, now_step, now_step + 1):
-        if last is None or step > last:
+        if (last is None or step > last) and (step >= now_step or not _step_ending()):
             return app.at(step * 30)
     return None
+
+
+def _step_ending() -> bool:
+    """The current 30 s step ends within 5 s: the previous step's code might be out of the
+    accepted window (now ±1) by the time the server checks it."""
+    return time.time() % 30 > 25
+
+
+def previous_step_time() -> float:
+    """A time in the previous step (still accepted, and leaves the next two codes for the
+    logins that follow), or now when the step is about to end."""
+    return time.time() if _step_ending() else time.time() - 30
 
 
 def current_code(services: Services, account_id: int) -> str:
@@ -89,7 +101,7 @@ def enrol(services: Services, account: Account) -> str:
         secret = totp.b32(
             actions.start_enrolment(db, person, secret_key=services.settings.secret_key)
         )
-    code = pyotp.TOTP(secret).at(time.time() - 30)  # the previous step: logins get the next two
+    code = pyotp.TOTP(secret).at(previous_step_time())  # logins get the next two codes
     with services.db.write() as db:
         person = db.get(Account, account.id)
         assert person is not None
@@ -210,7 +222,7 @@ class Browser:
         assert match, "no two-factor key on /saya/2fa"
         secret = match.group(1).replace(" ", "")
         # The previous step's code (still accepted): the logins that follow get the next two.
-        code = pyotp.TOTP(secret).at(time.time() - 30)
+        code = pyotp.TOTP(secret).at(previous_step_time())
         response = self.submit("/saya/2fa", "/saya/2fa/aktifkan", {"code": code})
         assert response.status_code == 200, response.text
         RECOVERY_CODES[secret] = [html.unescape(c) for c in RECOVERY_RE.findall(response.text)]

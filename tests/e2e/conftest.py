@@ -91,8 +91,9 @@ class Server:
         app = pyotp.TOTP(self.two_factor_keys[email])
         while True:
             now_step = int(time.time() // 30)
+            ending = time.time() % 30 > 25  # the previous code may expire before it is sent
             for step in (now_step - 1, now_step, now_step + 1):
-                if step > self.used_steps.get(email, -1):
+                if step > self.used_steps.get(email, -1) and (step >= now_step or not ending):
                     self.used_steps[email] = step
                     return app.at(step * 30)
             time.sleep(1)
