@@ -580,12 +580,13 @@ def two_factor_enrolled_ids(db: Session, account_ids: Sequence[int | None]) -> s
 def export_account_data(db: Session, account: Account) -> dict[str, Any]:
     """Everything Rembug keeps about one person (UU PDP: access and portability; also the
     administrators' data-breach report of what an account's data comprised)."""
-    from forum.models import Notification, WebSession
+    from forum.models import Notification, RecoveryCode, TotpCredential, WebSession
 
     def when(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
     aid = account.id
+    two_factor = db.get(TotpCredential, aid)
     return {
         "account": {
             "id": aid,
@@ -659,4 +660,16 @@ def export_account_data(db: Session, account: Account) -> dict[str, Any]:
             }
             for s in db.exec(select(WebSession).where(WebSession.account_id == aid))
         ],
+        # Whether and since when; never the secret or the recovery codes (not readable data
+        # about the person, and the export must not become a way around the second factor).
+        "two_factor": {
+            "enrolled_at": when(two_factor.confirmed_at if two_factor else None),
+            "recovery_codes_left": len(
+                db.exec(
+                    select(RecoveryCode.id).where(
+                        RecoveryCode.account_id == aid, col(RecoveryCode.used_at).is_(None)
+                    )
+                ).all()
+            ),
+        },
     }

@@ -247,6 +247,9 @@ def test_citizens_choose_two_factor_through_the_pages(new_browser, world: World)
     # Other devices are logged out; this one stays.
     assert other_device.get("/saya", follow_redirects=False).status_code == 303
     assert "Aktif: untuk masuk diperlukan kode" in browser.get("/saya/profil").text
+    exported = browser.get("/saya/data.json").json()["two_factor"]
+    assert exported["enrolled_at"] and exported["recovery_codes_left"] == 10
+    assert secret not in browser.get("/saya/data.json").text
     browser.submit("/", "/keluar", {})
     assert browser.login(world.citizen).status_code == 303
     assert browser.get("/saya").status_code == 200
