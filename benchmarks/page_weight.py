@@ -48,7 +48,9 @@ def main() -> None:
     parser.add_argument("--passwords", default="var/demo-passwords.txt")
     args = parser.parse_args()
     password = dict(
-        line.split("\t") for line in Path(args.passwords).read_text().splitlines() if "\t" in line
+        line.split("\t")[:2]
+        for line in Path(args.passwords).read_text().splitlines()
+        if "\t" in line
     )[CITIZEN]
     rows: list[dict[str, Any]] = []
     with sync_playwright() as p:

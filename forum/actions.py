@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from forum import events as ev
+from forum import ratelimit, totp
 from forum.documents import SectionDraft, parse_markdown
 from forum.errors import N_, Conflict, Invalid, Msg, NotAllowed, NotFound, Throttled
 from forum.models import (
@@ -36,8 +38,10 @@ from forum.models import (
     ContentStatus,
     Disposition,
     Follow,
+    LoginChallenge,
     OfficialResponse,
     RateEvent,
+    RecoveryCode,
     Region,
     ResponseRevision,
     Role,
@@ -45,6 +49,7 @@ from forum.models import (
     Section,
     Support,
     TicketCounter,
+    TotpCredential,
     Visibility,
     WebSession,
     utcnow,
@@ -264,6 +269,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class LoginResult:
+    """The password step's outcome: a session token, or (``second_step``) the token of a
+    pending login that only the two-factor step accepts."""
+
+    account: Account
+    token: str
+    second_step: bool
+
+
 def log_in(
     db: Session,
     *,
@@ -275,9 +290,11 @@ def log_in(
     max_failures_per_ip: int,
     window: timedelta,
     session_days: int,
+    next_url: str = "/",
     now: datetime | None = None,
-) -> tuple[Account, str]:
-    """Check the password and open a session; returns the account and the cookie token.
+) -> LoginResult:
+    """Check the password; open a session, or for an account with two-factor authentication
+    a pending login that waits for the code (``complete_login``).
 
     Throttled per account and per IP: failed attempts are rows, so every process sees them.
     A refused attempt is recorded even though the caller rolls back the login itself.
@@ -307,10 +324,13 @@ def log_in(
         account.password_hash = hash_password(password)
     if account_key:
         db.execute(delete(RateEvent).where(col(RateEvent.key) == account_key))
+    assert account.id is not None
+    if two_factor_enrolled(db, account.id):
+        return LoginResult(account, _begin_challenge(db, account, next_url, now), True)
     token = open_session(
         db, account, ip=ip, user_agent=user_agent, session_days=session_days, now=now
     )
-    return account, token
+    return LoginResult(account, token, False)
 
 
 def log_out(db: Session, token: str) -> None:
@@ -427,6 +447,365 @@ def open_session(
     return token
 
 
+# --- two-factor authentication (TOTP, forum/totp.py) ---------------------------------------
+
+STAFF_ROLES = (Role.official, Role.moderator, Role.admin)
+LOGIN_CHALLENGE_LIFETIME = timedelta(minutes=5)
+WRONG_CODE = N_("The code is wrong or has expired. Enter the current code from your app.")
+USED_CODE = N_("This code was already used. Wait for the next code in your app (every 30 seconds).")
+LOGIN_EXPIRED = N_("The login has expired. Log in again with your password.")
+
+
+@dataclass(frozen=True)
+class CodeLimits:
+    """Wrong two-factor codes allowed per account and per IP address within the window."""
+
+    per_account: int
+    per_ip: int
+    window: timedelta
+
+
+def two_factor_required(account: Account) -> bool:
+    """Officials, moderators and administrators must use two-factor authentication."""
+    return account.role in STAFF_ROLES
+
+
+def two_factor_enrolled(db: Session, account_id: int) -> bool:
+    found = db.exec(
+        select(TotpCredential.account_id).where(
+            TotpCredential.account_id == account_id,
+            col(TotpCredential.confirmed_at).is_not(None),
+        )
+    ).first()
+    return found is not None
+
+
+def recovery_codes_left(db: Session, account_id: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.account_id == account_id, col(RecoveryCode.used_at).is_(None))
+    )
+    return int(db.exec(query).one())
+
+
+def _secret_of(credential: TotpCredential, secret_key: str) -> bytes:
+    try:
+        return totp.unseal(
+            credential.secret, account_id=credential.account_id, secret_key=secret_key
+        )
+    except totp.SecretUnreadable:
+        raise Conflict(
+            N_(
+                "The two-factor secret of this account cannot be read (the server key "
+                "changed). An administrator must reset two-factor authentication."
+            )
+        ) from None
+
+
+def start_enrolment(db: Session, account: Account, *, secret_key: str) -> bytes:
+    """The secret to show for enrolment: the pending one (a reload shows the same QR code)
+    or a new one. Nothing is enforced until ``confirm_enrolment`` gets a code from it."""
+    assert account.id is not None
+    credential = db.get(TotpCredential, account.id)
+    if credential is not None and credential.confirmed_at is not None:
+        raise Conflict(N_("Two-factor authentication is already on."))
+    if credential is not None:
+        try:
+            return totp.unseal(credential.secret, account_id=account.id, secret_key=secret_key)
+        except totp.SecretUnreadable:
+            db.delete(credential)
+            db.flush()
+    secret = totp.new_secret()
+    db.add(
+        TotpCredential(
+            account_id=account.id,
+            secret=totp.seal(secret, account_id=account.id, secret_key=secret_key),
+        )
+    )
+    db.flush()
+    return secret
+
+
+def _throttle_codes(
+    db: Session, account_id: int, ip: str, limits: CodeLimits, now: datetime
+) -> None:
+    message = N_("Too many wrong codes. Try again in %(minutes)s minutes.")
+    ratelimit.check(
+        db,
+        f"2fa-account:{account_id}",
+        limit=limits.per_account,
+        window=limits.window,
+        now=now,
+        message=message,
+    )
+    ratelimit.check(
+        db, f"2fa-ip:{ip}", limit=limits.per_ip, window=limits.window, now=now, message=message
+    )
+
+
+def _wrong_code(db: Session, account_id: int, ip: str, now: datetime, message: str) -> Invalid:
+    """Count a wrong code (the caller commits it even though its response is an error)."""
+    ratelimit.record(db, f"2fa-account:{account_id}", now=now)
+    ratelimit.record(db, f"2fa-ip:{ip}", now=now)
+    return Invalid(message, field_errors={"code": Msg(message)})
+
+
+def _check_totp(
+    db: Session,
+    credential: TotpCredential,
+    code: str,
+    *,
+    secret_key: str,
+    ip: str,
+    now: datetime,
+) -> None:
+    """Accept a current code once: the step is claimed with a conditional update, so the same
+    code cannot be used twice, not even by two requests at the same moment."""
+    secret = _secret_of(credential, secret_key)
+    now_step = totp.step_at(now.timestamp())
+    step = totp.matching_step(secret, code, now_step=now_step, after=credential.last_step)
+    if step is None:
+        replay = totp.matching_step(secret, code, now_step=now_step, after=None) is not None
+        raise _wrong_code(db, credential.account_id, ip, now, USED_CODE if replay else WRONG_CODE)
+    claimed = db.execute(
+        update(TotpCredential)
+        .where(
+            col(TotpCredential.account_id) == credential.account_id,
+            col(TotpCredential.last_step).is_(None) | (col(TotpCredential.last_step) < step),
+        )
+        .values(last_step=step)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise _wrong_code(db, credential.account_id, ip, now, USED_CODE)
+    db.expire(credential)
+
+
+def _new_recovery_codes(db: Session, account_id: int, now: datetime) -> list[str]:
+    db.execute(delete(RecoveryCode).where(col(RecoveryCode.account_id) == account_id))
+    codes = totp.new_recovery_codes()
+    for code in codes:
+        db.add(
+            RecoveryCode(account_id=account_id, code_hash=totp.recovery_hash(code), created_at=now)
+        )
+    return codes
+
+
+def confirm_enrolment(
+    db: Session,
+    account: Account,
+    *,
+    code: str,
+    secret_key: str,
+    ip: str,
+    limits: CodeLimits,
+    now: datetime | None = None,
+) -> list[str]:
+    """Turn two-factor authentication on with a code from the new secret; returns the ten
+    recovery codes (shown once). Every session of the account ends (the caller opens a
+    fresh one for this browser)."""
+    now = now or utcnow()
+    assert account.id is not None
+    credential = db.get(TotpCredential, account.id)
+    if credential is None:
+        raise Conflict(N_("Open the two-factor page again to get a new QR code."))
+    if credential.confirmed_at is not None:
+        raise Conflict(N_("Two-factor authentication is already on."))
+    _throttle_codes(db, account.id, ip, limits, now)
+    _check_totp(db, credential, code, secret_key=secret_key, ip=ip, now=now)
+    credential.confirmed_at = now
+    db.add(credential)
+    codes = _new_recovery_codes(db, account.id, now)
+    _revoke_sessions(db, account.id)
+    ev.emit(db, ev.TwoFactorChanged(account.id, account.id, "enrolled"))
+    return codes
+
+
+def enrol_with_secret(
+    db: Session, account: Account, secret: bytes, *, secret_key: str
+) -> list[str]:
+    """Enrol a known secret without a code (the demo data's staff accounts only)."""
+    assert account.id is not None
+    now = utcnow()
+    db.add(
+        TotpCredential(
+            account_id=account.id,
+            secret=totp.seal(secret, account_id=account.id, secret_key=secret_key),
+            confirmed_at=now,
+        )
+    )
+    codes = _new_recovery_codes(db, account.id, now)
+    ev.emit(db, ev.TwoFactorChanged(account.id, account.id, "enrolled"))
+    return codes
+
+
+def _enrolled_credential(db: Session, account: Account) -> TotpCredential:
+    assert account.id is not None
+    credential = db.get(TotpCredential, account.id)
+    if credential is None or credential.confirmed_at is None:
+        raise Conflict(N_("Two-factor authentication is not on."))
+    return credential
+
+
+def regenerate_recovery_codes(
+    db: Session,
+    account: Account,
+    *,
+    code: str,
+    secret_key: str,
+    ip: str,
+    limits: CodeLimits,
+    now: datetime | None = None,
+) -> list[str]:
+    """Ten new recovery codes for a current code; the old ones stop working and every
+    session of the account ends (the caller opens a fresh one)."""
+    now = now or utcnow()
+    credential = _enrolled_credential(db, account)
+    assert account.id is not None
+    _throttle_codes(db, account.id, ip, limits, now)
+    _check_totp(db, credential, code, secret_key=secret_key, ip=ip, now=now)
+    codes = _new_recovery_codes(db, account.id, now)
+    _revoke_sessions(db, account.id)
+    ev.emit(db, ev.TwoFactorChanged(account.id, account.id, "recovery-codes-renewed"))
+    return codes
+
+
+def _drop_two_factor(db: Session, account_id: int) -> None:
+    db.execute(delete(RecoveryCode).where(col(RecoveryCode.account_id) == account_id))
+    db.execute(delete(LoginChallenge).where(col(LoginChallenge.account_id) == account_id))
+    db.execute(delete(TotpCredential).where(col(TotpCredential.account_id) == account_id))
+
+
+def disable_two_factor(
+    db: Session,
+    account: Account,
+    *,
+    code: str,
+    secret_key: str,
+    ip: str,
+    limits: CodeLimits,
+    now: datetime | None = None,
+) -> None:
+    """Turn two-factor authentication off with a current code (staff must enrol again at
+    once: this is how they move to a new phone). Every session of the account ends."""
+    now = now or utcnow()
+    credential = _enrolled_credential(db, account)
+    assert account.id is not None
+    _throttle_codes(db, account.id, ip, limits, now)
+    _check_totp(db, credential, code, secret_key=secret_key, ip=ip, now=now)
+    _drop_two_factor(db, account.id)
+    _revoke_sessions(db, account.id)
+    ev.emit(db, ev.TwoFactorChanged(account.id, account.id, "disabled"))
+
+
+def reset_two_factor(db: Session, actor: Account | None, account: Account) -> None:
+    """An administrator (or ``rembug reset-2fa``, ``actor`` None) removes an account's
+    two-factor authentication, e.g. after a lost phone: its sessions end, and a staff
+    account must enrol again at its next login."""
+    if actor is not None:
+        _require_role(actor, Role.admin)
+        if actor.id == account.id:
+            raise Conflict(N_("Use your own two-factor page to change your authenticator."))
+    assert account.id is not None
+    _drop_two_factor(db, account.id)
+    _revoke_sessions(db, account.id)
+    ev.emit(db, ev.TwoFactorChanged(account.id, actor.id if actor else None, "reset"))
+
+
+def _begin_challenge(db: Session, account: Account, next_url: str, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    db.add(
+        LoginChallenge(
+            token_hash=_token_hash(token),
+            account_id=account.id,  # type: ignore[arg-type]
+            created_at=now,
+            expires_at=now + LOGIN_CHALLENGE_LIFETIME,
+            next_url=next_url[:300],
+        )
+    )
+    return token
+
+
+def login_challenge(
+    db: Session, token: str, now: datetime | None = None
+) -> tuple[LoginChallenge, Account] | None:
+    """The pending login behind the second step's cookie, if unused, unexpired and of an
+    active account."""
+    if not 20 <= len(token) <= 100:
+        return None
+    now = now or utcnow()
+    row = db.exec(
+        select(LoginChallenge, Account)
+        .join(Account, col(Account.id) == LoginChallenge.account_id)
+        .where(LoginChallenge.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    challenge, account = row
+    if challenge.used_at is not None or challenge.expires_at <= now or not account.is_active:
+        return None
+    return challenge, account
+
+
+def complete_login(
+    db: Session,
+    *,
+    challenge_token: str,
+    code: str,
+    secret_key: str,
+    ip: str,
+    user_agent: str,
+    limits: CodeLimits,
+    session_days: int,
+    now: datetime | None = None,
+) -> tuple[Account, str, str, bool]:
+    """The second login step: a current code or an unused recovery code. Returns the account,
+    the new session's token, where to go next, and whether a recovery code was used."""
+    now = now or utcnow()
+    found = login_challenge(db, challenge_token, now)
+    if found is None:
+        raise Conflict(LOGIN_EXPIRED)
+    challenge, account = found
+    assert account.id is not None and challenge.id is not None
+    _throttle_codes(db, account.id, ip, limits, now)
+    credential = _enrolled_credential(db, account)
+    used_recovery = False
+    if totp.looks_like_totp(code):
+        _check_totp(db, credential, code, secret_key=secret_key, ip=ip, now=now)
+    else:
+        used = db.execute(
+            update(RecoveryCode)
+            .where(
+                col(RecoveryCode.account_id) == account.id,
+                col(RecoveryCode.code_hash) == totp.recovery_hash(code),
+                col(RecoveryCode.used_at).is_(None),
+            )
+            .values(used_at=now)
+        )
+        if used.rowcount != 1:  # type: ignore[attr-defined]
+            raise _wrong_code(db, account.id, ip, now, WRONG_CODE)
+        used_recovery = True
+        ev.emit(db, ev.TwoFactorChanged(account.id, account.id, "recovery-code-used"))
+    claimed = db.execute(
+        update(LoginChallenge)
+        .where(col(LoginChallenge.id) == challenge.id, col(LoginChallenge.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(LOGIN_EXPIRED)
+    db.execute(delete(RateEvent).where(col(RateEvent.key) == f"2fa-account:{account.id}"))
+    token = open_session(
+        db, account, ip=ip, user_agent=user_agent, session_days=session_days, now=now
+    )
+    return account, token, challenge.next_url, used_recovery
+
+
+def forget_login_challenges(db: Session, now: datetime | None = None) -> None:
+    """The scheduler drops pending logins that can no longer be completed."""
+    now = now or utcnow()
+    db.execute(delete(LoginChallenge).where(col(LoginChallenge.expires_at) < now))
+
+
 def delete_account(
     db: Session, account: Account, *, password: str | None, contributions: str
 ) -> None:
@@ -469,6 +848,7 @@ def delete_account(
     account.deleted_at = utcnow()
     db.add(account)
     _revoke_sessions(db, account.id)
+    _drop_two_factor(db, account.id)
     db.execute(delete(RateEvent).where(col(RateEvent.key).endswith(f":{account.id}")))
     ev.emit(db, ev.AccountDeleted(account.id))
 

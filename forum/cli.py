@@ -1,4 +1,4 @@
-"""The ``rembug`` command: serve, migrate, demo, worker, create-user."""
+"""The ``rembug`` command: serve, migrate, demo, worker, create-user, reset-2fa."""
 
 from __future__ import annotations
 
@@ -58,18 +58,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from forum.demo import load_demo
 
     services = _services()
-    passwords = load_demo(services.db)
+    passwords = load_demo(services.db, secret_key=services.settings.secret_key)
     if passwords is None:
         print("Data demo sudah ada / demo data already present; nothing to do.")
         return 0
     path = services.settings.data_dir / "demo-passwords.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{email}\t{password}" for email, password in passwords.items()]
+    # email, password, and for staff their two-factor key and otpauth URI (add either to an
+    # authenticator app to get the login codes).
+    lines = ["\t".join(row) for row in passwords]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path.chmod(0o600)
     print(f"\nAkun demo (email / kata sandi) — demo accounts (also saved in {path}):")
-    for line in lines:
-        print("  " + line.replace("\t", "   "))
+    for email, password, *two_factor in passwords:
+        print(f"  {email}   {password}")
+        if two_factor:
+            print(f"      kunci 2FA / two-factor key: {two_factor[0]}")
+    print(
+        "Staf memakai verifikasi dua langkah: tambahkan kuncinya ke aplikasi autentikator. "
+        "Staff use two-factor authentication: add their key to an authenticator app."
+    )
     return 0
 
 
@@ -147,6 +155,34 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset_2fa(args: argparse.Namespace) -> int:
+    """A locked-out account (lost phone and recovery codes, e.g. the only administrator):
+    remove its two-factor authentication; it sets it up again at its next login."""
+    from sqlmodel import select
+
+    from forum import actions
+    from forum.models import Account
+    from forum.validation import normalise_email
+
+    services = _services()
+    email = normalise_email(args.email)
+    try:
+        with services.db.write() as session:
+            account = session.exec(select(Account).where(Account.email == email)).first()
+            if account is None:
+                print(f"Akun tidak ditemukan / no account with email {args.email}", file=sys.stderr)
+                return 2
+            actions.reset_two_factor(session, None, account)
+            print(
+                f"Verifikasi dua langkah diatur ulang / two-factor authentication reset: "
+                f"#{account.id} {account.name}. Sesi diakhiri / sessions ended; "
+                "it sets up two-factor authentication again at its next login."
+            )
+        return 0
+    finally:
+        services.db.engine.dispose()
+
+
 def cmd_copy_db(args: argparse.Namespace) -> int:
     from forum.copydb import CopyError, copy_database
 
@@ -199,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--agency", help="agency slug (officials)")
     create.add_argument("--password", help="omit to be asked")
     create.set_defaults(func=cmd_create_user)
+
+    reset = sub.add_parser(
+        "reset-2fa", help="remove an account's two-factor authentication (lost phone)"
+    )
+    reset.add_argument("email")
+    reset.set_defaults(func=cmd_reset_2fa)
 
     from forum.app import PLUGINS  # the packages' own commands (reindex, telegram …)
 

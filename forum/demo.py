@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from forum import actions
+from forum import actions, totp
 from forum import demo_content as content
 from forum.db import Database
 from forum.models import (
@@ -62,13 +62,17 @@ def policy_text() -> str:
     raise FileNotFoundError(f"demo policy text not found at {POLICY_TEXT}")
 
 
-def load_demo(db: Database, say: Callable[[str], None] = print) -> dict[str, str] | None:
-    """Create the demo data; returns {email: password}, or None if it already exists."""
+def load_demo(
+    db: Database, say: Callable[[str], None] = print, *, secret_key: str
+) -> list[tuple[str, ...]] | None:
+    """Create the demo data; returns (email, password) per person, with the two-factor key
+    and otpauth URI of each staff account (already enrolled, so the tour can log in), or None
+    if the demo data already exists."""
     with db.write() as session:
         if session.exec(select(Agency).where(Agency.slug == content.AGENCIES[0]["slug"])).first():
             return None
         upsert_reference_data(session)
-        passwords = _people(session, say)
+        passwords = _people(session, say, secret_key)
         people = {p["key"]: _account(session, p["email"]) for p in content.PEOPLE}
         admin = next(people[p["key"]] for p in content.PEOPLE if p["role"] == "admin")
         moderator = next(people[p["key"]] for p in content.PEOPLE if p["role"] == "moderator")
@@ -93,7 +97,7 @@ def _account(session: Session, email: str) -> Account:
     return session.exec(select(Account).where(Account.email == email)).one()
 
 
-def _people(session: Session, say: Callable[[str], None]) -> dict[str, str]:
+def _people(session: Session, say: Callable[[str], None], secret_key: str) -> list[tuple[str, ...]]:
     agencies: dict[str, int] = {}
     for item in content.AGENCIES:
         agency = Agency(
@@ -107,10 +111,10 @@ def _people(session: Session, say: Callable[[str], None]) -> dict[str, str]:
         assert agency.id is not None
         agencies[item["slug"]] = agency.id
     say(f"Instansi: {len(agencies)}")
-    passwords: dict[str, str] = {}
+    passwords: list[tuple[str, ...]] = []
     for person in content.PEOPLE:
         password = "demo-" + secrets.token_urlsafe(6)
-        actions.create_account(
+        account = actions.create_account(
             session,
             name=person["name"],
             email=person["email"],
@@ -119,7 +123,15 @@ def _people(session: Session, say: Callable[[str], None]) -> dict[str, str]:
             agency_id=agencies[person["agency"]] if person["agency"] else None,
             consent=True,
         )
-        passwords[person["email"]] = password
+        if not actions.two_factor_required(account):
+            passwords.append((person["email"], password))
+            continue
+        # Staff must use two-factor authentication: the demo enrols them with a key it
+        # prints, so the README's tour can log in with any authenticator app.
+        secret = totp.new_secret()
+        actions.enrol_with_secret(session, account, secret, secret_key=secret_key)
+        uri = totp.otpauth_uri(secret, account_name=person["email"], issuer="Rembug demo")
+        passwords.append((person["email"], password, totp.b32(secret), uri))
     return passwords
 
 

@@ -45,6 +45,17 @@ class RoleChanged(Event):
 
 
 @dataclass(frozen=True)
+class TwoFactorChanged(Event):
+    """Two-factor authentication of an account changed: ``change`` is enrolled, disabled,
+    reset (by an administrator, ``actor_id``; None from the command line),
+    recovery-codes-renewed or recovery-code-used."""
+
+    account_id: int
+    actor_id: int | None
+    change: str
+
+
+@dataclass(frozen=True)
 class ConsultationPublished(Event):
     consultation_id: int
 

@@ -144,6 +144,45 @@ class WebSession(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=300)
 
 
+class TotpCredential(SQLModel, table=True):
+    """An account's authenticator secret (encrypted, see forum/totp.py); enrolled once
+    ``confirmed_at`` is set. ``last_step`` is the last 30-second step whose code was accepted:
+    no code is accepted twice."""
+
+    __tablename__ = "totp_credential"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    secret: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: datetime | None = None
+    last_step: int | None = None
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use two-factor recovery code; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_code"
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
+
+
+class LoginChallenge(SQLModel, table=True):
+    """A password accepted for a two-factor account: the short-lived, single-use state between
+    the two login steps (the cookie holds a random token, this row its SHA-256). It is no
+    session: nothing but the second step accepts it."""
+
+    __tablename__ = "login_challenge"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    next_url: str = Field(default="/", max_length=300)
+
+
 class RateEvent(SQLModel, table=True):
     """One counted attempt (e.g. a failed login) for throttles shared by every process."""
 

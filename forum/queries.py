@@ -561,15 +561,32 @@ def list_revisions(db: Session, *, aspiration_id: int) -> dict[int, list[Respons
     return revisions
 
 
+def two_factor_enrolled_ids(db: Session, account_ids: Sequence[int | None]) -> set[int]:
+    """Which of these accounts have two-factor authentication on (the accounts page)."""
+    from forum.models import TotpCredential
+
+    ids = [i for i in account_ids if i is not None]
+    if not ids:
+        return set()
+    rows = db.exec(
+        select(TotpCredential.account_id).where(
+            col(TotpCredential.account_id).in_(ids),
+            col(TotpCredential.confirmed_at).is_not(None),
+        )
+    )
+    return set(rows)
+
+
 def export_account_data(db: Session, account: Account) -> dict[str, Any]:
     """Everything Rembug keeps about one person (UU PDP: access and portability; also the
     administrators' data-breach report of what an account's data comprised)."""
-    from forum.models import Notification, WebSession
+    from forum.models import Notification, RecoveryCode, TotpCredential, WebSession
 
     def when(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
     aid = account.id
+    two_factor = db.get(TotpCredential, aid)
     return {
         "account": {
             "id": aid,
@@ -643,4 +660,16 @@ def export_account_data(db: Session, account: Account) -> dict[str, Any]:
             }
             for s in db.exec(select(WebSession).where(WebSession.account_id == aid))
         ],
+        # Whether and since when; never the secret or the recovery codes (not readable data
+        # about the person, and the export must not become a way around the second factor).
+        "two_factor": {
+            "enrolled_at": when(two_factor.confirmed_at if two_factor else None),
+            "recovery_codes_left": len(
+                db.exec(
+                    select(RecoveryCode.id).where(
+                        RecoveryCode.account_id == aid, col(RecoveryCode.used_at).is_(None)
+                    )
+                ).all()
+            ),
+        },
     }

@@ -24,6 +24,7 @@ def run_scheduled(services: Services) -> int:
         changed = actions.advance_consultations(db)
         changed += sum(actions.run_deadlines(db).values())
         ratelimit.forget_old(db)
+        actions.forget_login_challenges(db)
     return changed
 
 

@@ -28,7 +28,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REMBUG_SECRET_KEY",
         "(generated into <REMBUG_DATA_DIR>/secret_key on first run)",
-        "Signs CSRF tokens and cookies. Keep it secret; changing it logs nobody out.",
+        "Signs CSRF tokens and cookies and encrypts two-factor secrets. Keep it secret; "
+        "changing it logs nobody out but every account must enrol two-factor again.",
     ),
     Setting("REMBUG_BASE_URL", "http://127.0.0.1:8000", "Public URL; https makes cookies Secure."),
     Setting("REMBUG_TIMEZONE", "Asia/Jakarta", "Time zone used to show dates."),
@@ -57,6 +58,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed logins per IP address within the window before logins are refused.",
     ),
     Setting("REMBUG_LOGIN_WINDOW_MINUTES", "15", "Window for the login throttles."),
+    Setting(
+        "REMBUG_TOTP_MAX_FAILURES",
+        "5",
+        "Wrong two-factor codes per account within the login window before codes are refused.",
+    ),
+    Setting(
+        "REMBUG_TOTP_MAX_FAILURES_PER_IP",
+        "20",
+        "Wrong two-factor codes per IP address within the login window before codes are refused.",
+    ),
     Setting("REMBUG_RATE_REGISTER_PER_HOUR", "10", "New accounts per IP address per hour."),
     Setting(
         "REMBUG_RATE_POSTS_PER_HOUR",
@@ -167,6 +178,8 @@ class Settings:
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
+    totp_max_failures: int = 5
+    totp_max_failures_per_ip: int = 20
     rate_register_per_hour: int = 10
     rate_posts_per_hour: int = 30
     rate_new_account_post_seconds: int = 30
@@ -238,6 +251,10 @@ class Settings:
             ),
             login_window_minutes=_int(
                 "REMBUG_LOGIN_WINDOW_MINUTES", get("REMBUG_LOGIN_WINDOW_MINUTES")
+            ),
+            totp_max_failures=_int("REMBUG_TOTP_MAX_FAILURES", get("REMBUG_TOTP_MAX_FAILURES")),
+            totp_max_failures_per_ip=_int(
+                "REMBUG_TOTP_MAX_FAILURES_PER_IP", get("REMBUG_TOTP_MAX_FAILURES_PER_IP")
             ),
             comments_per_page=_int("REMBUG_COMMENTS_PER_PAGE", get("REMBUG_COMMENTS_PER_PAGE")),
             rate_register_per_hour=_int(

@@ -26,7 +26,9 @@ from forum.models import (
 from forum.validation import TICKET_RE
 from forum.webkit import (
     LANG_COOKIE,
+    LOGIN_STEP_COOKIE,
     SESSION_COOKIE,
+    TWO_FACTOR_PAGE,
     Ctx,
     checkbox,
     error_page,
@@ -381,7 +383,7 @@ def register(ctx: Ctx) -> Response:
             consent=checkbox(ctx, "consent"),
             locale=ctx.locale,
         )
-        _, token = _log_in(ctx, values["email"].strip() or values["phone"].strip())
+        token = _log_in(ctx, values["email"].strip() or values["phone"].strip()).token
     except Invalid as exc:
         return ctx.render(
             "register.html", status_code=400, errors=form_errors(ctx, exc), values=values
@@ -390,7 +392,7 @@ def register(ctx: Ctx) -> Response:
     return ctx.redirect(safe_next(ctx.field("next") or "/"), "registered")
 
 
-def _log_in(ctx: Ctx, login: str) -> tuple[Account, str]:
+def _log_in(ctx: Ctx, login: str, next_url: str = "/") -> actions.LoginResult:
     settings = ctx.settings
     return actions.log_in(
         ctx.db,
@@ -402,6 +404,7 @@ def _log_in(ctx: Ctx, login: str) -> tuple[Account, str]:
         max_failures_per_ip=settings.login_max_failures_per_ip,
         window=timedelta(minutes=settings.login_window_minutes),
         session_days=settings.session_days,
+        next_url=next_url,
     )
 
 
@@ -414,7 +417,7 @@ def login_form(ctx: Ctx) -> Response:
 def login(ctx: Ctx) -> Response:
     next_url = safe_next(ctx.field("next") or "/")
     try:
-        _, token = _log_in(ctx, ctx.field("login"))
+        result = _log_in(ctx, ctx.field("login"), next_url)
     except Invalid as exc:
         # The failed attempt must count even though this response rolls back: record it in
         # its own transaction.
@@ -426,11 +429,20 @@ def login(ctx: Ctx) -> Response:
             login=ctx.field("login"),
             next=next_url,
         )
-    ctx.set_cookie(SESSION_COOKIE, token, ctx.settings.session_days * 24 * 3600)
+    if result.second_step:
+        # Two-factor account: no session yet, only the pending login the code page accepts.
+        lifetime = int(actions.LOGIN_CHALLENGE_LIFETIME.total_seconds())
+        ctx.set_cookie(LOGIN_STEP_COOKIE, result.token, lifetime)
+        return ctx.redirect("/masuk/kode")
+    ctx.set_cookie(SESSION_COOKIE, result.token, ctx.settings.session_days * 24 * 3600)
+    if actions.two_factor_required(result.account):
+        # Staff without two-factor authentication: this session reaches nothing but the
+        # enrolment page until it is set up (see webkit.view).
+        return ctx.redirect(TWO_FACTOR_PAGE)
     return ctx.redirect(next_url, "logged-in")
 
 
-@view()
+@view(two_factor_setup=True)
 def logout(ctx: Ctx) -> Response:
     token = ctx.request.cookies.get(SESSION_COOKIE, "")
     if token:

@@ -1,27 +1,41 @@
-"""A person's own account: correct the profile, change the password, see and download all
+"""A person's own account: correct the profile, change the password, two-factor
+authentication (the login's second step, enrolment, recovery codes), see and download all
 their data, delete the account (UU PDP No. 27/2022); and the administrators' export of an
 account's data for a breach report."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from urllib.parse import urlsplit
 
+from markupsafe import Markup
 from starlette.responses import Response
 from starlette.routing import Route
 
-from forum import actions, queries
+from forum import actions, queries, totp
 from forum.errors import N_, Invalid, NotFound
 from forum.models import Account, Role
 from forum.web import _path_int
-from forum.webkit import SESSION_COOKIE, Ctx, form_errors, view
+from forum.webkit import (
+    LOGIN_STEP_COOKIE,
+    SESSION_COOKIE,
+    TWO_FACTOR_PAGE,
+    Ctx,
+    form_errors,
+    safe_next,
+    view,
+)
 
 
 def _profile(ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
     assert ctx.user is not None
+    assert ctx.user.id is not None
     return ctx.render(
         "account/profile.html",
         status_code=status_code,
         errors=errors or {},
+        two_factor=actions.two_factor_enrolled(ctx.db, ctx.user.id),
         values={
             "name": ctx.field("name", ctx.user.name),
             "email": ctx.field("email", ctx.user.email or ""),
@@ -64,6 +78,12 @@ def change_password(ctx: Ctx) -> Response:
         ctx.db.rollback()
         return _profile(ctx, 400, form_errors(ctx, exc))
     # Every session ended with the old password; this browser gets a fresh one.
+    _fresh_session(ctx)
+    return ctx.redirect("/saya/profil", "password-changed")
+
+
+def _fresh_session(ctx: Ctx) -> None:
+    assert ctx.user is not None
     token = actions.open_session(
         ctx.db,
         ctx.user,
@@ -72,7 +92,163 @@ def change_password(ctx: Ctx) -> Response:
         session_days=ctx.settings.session_days,
     )
     ctx.set_cookie(SESSION_COOKIE, token, ctx.settings.session_days * 24 * 3600)
-    return ctx.redirect("/saya/profil", "password-changed")
+
+
+# --- two-factor authentication --------------------------------------------------------------
+
+
+def _limits(ctx: Ctx) -> actions.CodeLimits:
+    settings = ctx.settings
+    return actions.CodeLimits(
+        per_account=settings.totp_max_failures,
+        per_ip=settings.totp_max_failures_per_ip,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
+
+
+def _no_store(response: Response) -> Response:
+    """Pages showing a secret or recovery codes are never kept by a browser or proxy cache."""
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@view(write=False)
+def login_code_form(ctx: Ctx) -> Response:
+    if actions.login_challenge(ctx.db, ctx.request.cookies.get(LOGIN_STEP_COOKIE, "")) is None:
+        return ctx.redirect("/masuk")
+    return ctx.render("login_code.html", error=None)
+
+
+@view()
+def login_code(ctx: Ctx) -> Response:
+    """The second login step: the session exists only once a code is accepted."""
+    settings = ctx.settings
+    try:
+        _, token, next_url, recovery = actions.complete_login(
+            ctx.db,
+            challenge_token=ctx.request.cookies.get(LOGIN_STEP_COOKIE, ""),
+            code=ctx.field("code"),
+            secret_key=settings.secret_key,
+            ip=ctx.client_ip(),
+            user_agent=ctx.request.headers.get("user-agent", ""),
+            limits=_limits(ctx),
+            session_days=settings.session_days,
+        )
+    except Invalid as exc:
+        ctx.db.commit()  # the wrong code counts towards the limits
+        return ctx.render("login_code.html", status_code=400, error=ctx._(exc.message))
+    ctx.set_cookie(LOGIN_STEP_COOKIE, "", 0)
+    ctx.set_cookie(SESSION_COOKIE, token, settings.session_days * 24 * 3600)
+    return ctx.redirect(safe_next(next_url), "2fa-recovery-used" if recovery else "logged-in")
+
+
+def _issuer(ctx: Ctx) -> str:
+    host = urlsplit(ctx.settings.base_url).hostname or ""
+    return f"Rembug {host}".strip()
+
+
+def _two_factor_page(
+    ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None
+) -> Response:
+    user = ctx.user
+    assert user is not None and user.id is not None
+    common = {
+        "errors": errors or {},
+        "required": actions.two_factor_required(user),
+    }
+    if actions.two_factor_enrolled(ctx.db, user.id):
+        return ctx.render(
+            "account/two_factor.html",
+            status_code=status_code,
+            enrolled=True,
+            codes_left=actions.recovery_codes_left(ctx.db, user.id),
+            **common,
+        )
+    secret = actions.start_enrolment(ctx.db, user, secret_key=ctx.settings.secret_key)
+    uri = totp.otpauth_uri(
+        secret, account_name=user.email or user.phone or str(user.id), issuer=_issuer(ctx)
+    )
+    key = totp.b32(secret)
+    return _no_store(
+        ctx.render(
+            "account/two_factor.html",
+            status_code=status_code,
+            enrolled=False,
+            secret=" ".join(key[i : i + 4] for i in range(0, len(key), 4)),
+            uri=uri,
+            qr=Markup(totp.qr_svg(uri, ctx._("QR code to scan with the authenticator app"))),  # noqa: S704 - segno's SVG, from our own URI
+            **common,
+        )
+    )
+
+
+@view(login=True, write=True, two_factor_setup=True)
+def two_factor(ctx: Ctx) -> Response:
+    return _two_factor_page(ctx)
+
+
+def _recovery_codes(ctx: Ctx, codes: list[str]) -> Response:
+    # This browser keeps its login with a fresh session; the others were ended.
+    _fresh_session(ctx)
+    next_url = "/"
+    if ctx.user is not None and actions.two_factor_required(ctx.user):
+        next_url = "/admin" if ctx.user.role == Role.admin else "/saya"
+    return _no_store(ctx.render("account/recovery_codes.html", codes=codes, next=next_url))
+
+
+@view(login=True, two_factor_setup=True)
+def two_factor_enable(ctx: Ctx) -> Response:
+    assert ctx.user is not None
+    try:
+        codes = actions.confirm_enrolment(
+            ctx.db,
+            ctx.user,
+            code=ctx.field("code"),
+            secret_key=ctx.settings.secret_key,
+            ip=ctx.client_ip(),
+            limits=_limits(ctx),
+        )
+    except Invalid as exc:
+        ctx.db.commit()  # the wrong code counts towards the limits
+        return _two_factor_page(ctx, 400, form_errors(ctx, exc))
+    return _recovery_codes(ctx, codes)
+
+
+@view(login=True)
+def two_factor_recovery_codes(ctx: Ctx) -> Response:
+    assert ctx.user is not None
+    try:
+        codes = actions.regenerate_recovery_codes(
+            ctx.db,
+            ctx.user,
+            code=ctx.field("code"),
+            secret_key=ctx.settings.secret_key,
+            ip=ctx.client_ip(),
+            limits=_limits(ctx),
+        )
+    except Invalid as exc:
+        ctx.db.commit()
+        return _two_factor_page(ctx, 400, {"regen": ctx._(exc.message, **exc.params)})
+    return _recovery_codes(ctx, codes)
+
+
+@view(login=True)
+def two_factor_disable(ctx: Ctx) -> Response:
+    assert ctx.user is not None
+    try:
+        actions.disable_two_factor(
+            ctx.db,
+            ctx.user,
+            code=ctx.field("code"),
+            secret_key=ctx.settings.secret_key,
+            ip=ctx.client_ip(),
+            limits=_limits(ctx),
+        )
+    except Invalid as exc:
+        ctx.db.commit()
+        return _two_factor_page(ctx, 400, {"disable": ctx._(exc.message, **exc.params)})
+    _fresh_session(ctx)
+    return ctx.redirect(TWO_FACTOR_PAGE, "2fa-disabled")
 
 
 @view(login=True)
@@ -123,6 +299,12 @@ def admin_account_data(ctx: Ctx) -> Response:
 
 
 routes = [
+    Route("/masuk/kode", login_code_form, methods=["GET"]),
+    Route("/masuk/kode", login_code, methods=["POST"]),
+    Route(TWO_FACTOR_PAGE, two_factor),
+    Route(TWO_FACTOR_PAGE + "/aktifkan", two_factor_enable, methods=["POST"]),
+    Route(TWO_FACTOR_PAGE + "/kode-pemulihan", two_factor_recovery_codes, methods=["POST"]),
+    Route(TWO_FACTOR_PAGE + "/nonaktifkan", two_factor_disable, methods=["POST"]),
     Route("/saya/profil", profile, methods=["GET"]),
     Route("/saya/profil", save_profile, methods=["POST"]),
     Route("/saya/kata-sandi", change_password, methods=["POST"]),

@@ -175,10 +175,12 @@ def save_region(ctx: Ctx) -> Response:
 def _accounts_page(
     ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None
 ) -> Response:
+    page = queries.list_accounts(ctx.db, page=ctx.query_int("halaman", 1), query=ctx.query("q"))
     return ctx.render(
         "admin/accounts.html",
         status_code=status_code,
-        page=queries.list_accounts(ctx.db, page=ctx.query_int("halaman", 1), query=ctx.query("q")),
+        page=page,
+        two_factor=queries.two_factor_enrolled_ids(ctx.db, [a.id for a in page.items]),
         q=ctx.query("q"),
         agencies=queries.list_agencies(ctx.db, active_only=False),
         roles=list(Role),
@@ -227,6 +229,10 @@ def update_account(ctx: Ctx) -> Response:
         actions.set_account_active(
             ctx.db, ctx.user, account, active=ctx.field("action") == "enable"
         )
+    elif ctx.field("action") == "reset-2fa":
+        # A lost phone: the account logs in with its password and enrols again.
+        actions.reset_two_factor(ctx.db, ctx.user, account)
+        return ctx.redirect(f"/admin/akun?q={account.email or account.phone or ''}", "2fa-reset")
     else:
         actions.change_role(
             ctx.db,

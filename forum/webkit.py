@@ -42,6 +42,8 @@ SESSION_COOKIE = "rembug_session"
 CSRF_COOKIE = "rembug_csrf"
 LANG_COOKIE = "rembug_lang"
 FLASH_COOKIE = "rembug_flash"
+LOGIN_STEP_COOKIE = "rembug_login"  # the pending login between the password and the code
+TWO_FACTOR_PAGE = "/saya/2fa"
 MAX_FORM_BYTES = 1_000_000
 FORM_EXPIRED = N_("This form has expired. Go back, reload the page and try again.")
 ROLE_REFUSED = N_("Your account is not allowed to open this page.")
@@ -69,6 +71,15 @@ FLASHES: dict[str, str] = {
     "password-changed": N_("Password changed. Other devices are logged out."),
     "account-deleted": N_("Your account is deleted."),
     "appealed": N_("Your appeal was sent; another moderator will decide."),
+    "2fa-reset": N_(
+        "Two-factor authentication of the account is reset and its sessions ended; it sets "
+        "it up again at its next login."
+    ),
+    "2fa-disabled": N_("Two-factor authentication is off. Other devices are logged out."),
+    "2fa-recovery-used": N_(
+        "You logged in with a recovery code; it cannot be used again. Generate new codes "
+        "when few are left."
+    ),
 }
 
 
@@ -368,10 +379,15 @@ def view(
     write: bool | None = None,
     durable: bool = False,
     cache: bool = False,
+    two_factor_setup: bool = False,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler: parse the form, check CSRF (POST), load the account, check
     roles, and run it in a worker thread with one database session that commits when the
     response is below 400 and rolls back otherwise (so a rejected form stores nothing).
+
+    A staff account (official, moderator, administrator) without two-factor authentication
+    is sent to the enrolment page from every page but the ``two_factor_setup`` ones (the
+    enrolment itself, logging out), also when the role was granted during its session.
 
     ``cache``: anonymous visitors may get the page from the PageCache (answered before the
     thread pool; only pages without a form token are kept)."""
@@ -408,6 +424,14 @@ def view(
                 if form is not None and not _csrf_ok(ctx):
                     db.rollback()
                     return error_page(ctx, 403, FORM_EXPIRED)
+                if (
+                    user is not None
+                    and not two_factor_setup
+                    and actions.two_factor_required(user)
+                    and not actions.two_factor_enrolled(db, user.id)  # type: ignore[arg-type]
+                ):
+                    db.rollback()
+                    return ctx.redirect(TWO_FACTOR_PAGE)
                 if (login or roles) and user is None:
                     db.rollback()
                     return ctx.redirect("/masuk?next=" + _quoted(request.url.path))

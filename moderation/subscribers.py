@@ -96,5 +96,10 @@ def subscribe(bus: EventBus, config: ModerationConfig) -> None:
         )
 
     bus.subscribe(ev.RoleChanged, role_changed)
+
+    def two_factor_changed(db: Session, event: ev.TwoFactorChanged) -> None:
+        audit(db, event.actor_id, f"2fa-{event.change}", "account", event.account_id)
+
+    bus.subscribe(ev.TwoFactorChanged, two_factor_changed)
     bus.subscribe(ev.OfficialResponsePublished, response_published)
     bus.subscribe(ev.OfficialResponseEdited, response_edited)

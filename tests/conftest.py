@@ -4,23 +4,26 @@ the CSRF token of the page they came from). Test data is made through the real a
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from sqlalchemy import event, text
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
-from forum import actions
+from forum import actions, totp
 from forum.app import build_services, create_app
 from forum.db import migrate
-from forum.models import Account, Agency, Consultation, Role, utcnow
+from forum.models import Account, Agency, Consultation, Role, TotpCredential, utcnow
 from forum.seeds import upsert_reference_data
 from forum.services import Services
 from forum.settings import Settings
@@ -28,6 +31,89 @@ from forum.settings import Settings
 PASSWORD = "rahasia-sekali-123"
 SAMPLE_MARKDOWN = "# Judul\n\n## Bagian satu\n\nIsi pertama.\n\n## Bagian dua\n\nIsi kedua.\n"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+SECRET_RE = re.compile(r'<code class="secret">([A-Z2-7 ]+)</code>')
+RECOVERY_RE = re.compile(r"<li><code>([a-z0-9-]+)</code></li>")
+CODE_LIMITS = actions.CodeLimits(per_account=5, per_ip=20, window=timedelta(minutes=15))
+# Recovery codes of the accounts the tests enrolled, by their base32 secret: a login helper
+# that has used every code of the current time window (no code is accepted twice) uses one.
+RECOVERY_CODES: dict[str, list[str]] = {}
+
+
+def two_factor_secret(services: Services, account_id: int) -> str:
+    """The enrolled base32 secret of an account, as its authenticator app holds it."""
+    with services.db.read() as db:
+        credential = db.get(TotpCredential, account_id)
+        assert credential is not None, "two-factor authentication is not set up"
+        secret = totp.unseal(
+            credential.secret, account_id=account_id, secret_key=services.settings.secret_key
+        )
+    return totp.b32(secret)
+
+
+def next_code(services: Services, account_id: int) -> str | None:
+    """What the person's authenticator app shows (pyotp, an implementation independent of
+    ours): a code of the accepted window (now ±30 s) not used yet, or None when all three are."""
+    with services.db.read() as db:
+        credential = db.get(TotpCredential, account_id)
+        assert credential is not None
+        last = credential.last_step
+    app = pyotp.TOTP(two_factor_secret(services, account_id))
+    now_step = int(time.time() // 30)
+    for step in (now_step - 1, now_step, now_step + 1):
+        if (last is None or step > last) and (step >= now_step or not _step_ending()):
+            return app.at(step * 30)
+    return None
+
+
+def _step_ending() -> bool:
+    """The current 30 s step ends within 5 s: the previous step's code might be out of the
+    accepted window (now ±1) by the time the server checks it."""
+    return time.time() % 30 > 25
+
+
+def previous_step_time() -> float:
+    """A time in the previous step (still accepted, and leaves the next two codes for the
+    logins that follow), or now when the step is about to end."""
+    return time.time() if _step_ending() else time.time() - 30
+
+
+def current_code(services: Services, account_id: int) -> str:
+    """An unused code, waiting for the app's next one if this window's are all used (only
+    tests that use one account's codes several times in a row ever wait)."""
+    while (code := next_code(services, account_id)) is None:
+        time.sleep(1)
+    return code
+
+
+def second_factor(services: Services, account_id: int) -> str:
+    """A code for the login's second step: from the app, else one of the saved recovery codes."""
+    code = next_code(services, account_id)
+    if code is not None:
+        return code
+    return RECOVERY_CODES[two_factor_secret(services, account_id)].pop()
+
+
+def enrol(services: Services, account: Account) -> str:
+    """Set up two-factor authentication through the real actions; returns the secret."""
+    with services.db.write() as db:
+        person = db.get(Account, account.id)
+        assert person is not None
+        secret = totp.b32(
+            actions.start_enrolment(db, person, secret_key=services.settings.secret_key)
+        )
+    code = pyotp.TOTP(secret).at(previous_step_time())  # logins get the next two codes
+    with services.db.write() as db:
+        person = db.get(Account, account.id)
+        assert person is not None
+        RECOVERY_CODES[secret] = actions.confirm_enrolment(
+            db,
+            person,
+            code=code,
+            secret_key=services.settings.secret_key,
+            ip="127.0.0.1",
+            limits=CODE_LIMITS,
+        )
+    return secret
 
 
 @pytest.fixture(scope="session")
@@ -107,11 +193,41 @@ class Browser:
     def post_raw(self, action: str, data: dict[str, Any]):  # type: ignore[no-untyped-def]
         return self.client.post(action, data=data, follow_redirects=False)
 
+    @property
+    def services(self) -> Services:
+        return self.client.app.state.services  # type: ignore[attr-defined,no-any-return]
+
     def login(self, account: Account, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        """Log in like a person: the password, then for two-factor accounts the code from
+        their app; staff without two-factor authentication set it up on the page they are
+        sent to (as a new official would)."""
         login = account.email or account.phone
         response = self.submit("/masuk", "/masuk", {"login": login, "password": password})
         assert response.status_code == 303, response.text
+        if response.headers["location"] == "/masuk/kode":
+            assert account.id is not None
+            code = second_factor(self.services, account.id)
+            response = self.submit("/masuk/kode", "/masuk/kode", {"code": code})
+            assert response.status_code == 303, response.text
+        elif response.headers["location"] == "/saya/2fa":
+            self.enrol_two_factor()
         return response
+
+    def enrol_two_factor(self) -> str:
+        """Set up two-factor authentication on /saya/2fa as a person would: read the key,
+        type the app's code; keeps the recovery codes shown. Returns the secret."""
+        page = self.get("/saya/2fa")
+        assert page.status_code == 200, page.text
+        match = SECRET_RE.search(page.text)
+        assert match, "no two-factor key on /saya/2fa"
+        secret = match.group(1).replace(" ", "")
+        # The previous step's code (still accepted): the logins that follow get the next two.
+        code = pyotp.TOTP(secret).at(previous_step_time())
+        response = self.submit("/saya/2fa", "/saya/2fa/aktifkan", {"code": code})
+        assert response.status_code == 200, response.text
+        RECOVERY_CODES[secret] = [html.unescape(c) for c in RECOVERY_RE.findall(response.text)]
+        assert len(RECOVERY_CODES[secret]) == 10
+        return secret
 
 
 @pytest.fixture
@@ -201,6 +317,10 @@ def world(services: Services) -> World:
     partial.other_citizen = partial.account(Role.citizen, "tetangga@contoh.id")
     partial.official = partial.account(Role.official, "petugas.a@contoh.id", agency)
     partial.other_official = partial.account(Role.official, "petugas.b@contoh.id", other)
+    # Staff must use two-factor authentication: set up through the real actions, as each
+    # would on their first login (Browser.login then types the app's code).
+    for staff in (partial.admin, partial.moderator, partial.official, partial.other_official):
+        enrol(services, staff)
     return partial
 
 

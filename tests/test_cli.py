@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
+from forum import actions
 from forum.app import build_services
 from forum.models import Account, Aspiration, Comment, Consultation, Region
 from forum.settings import Settings
@@ -66,8 +69,42 @@ def test_migrate_then_demo_then_create_user(fresh_env: dict[str, str]) -> None:
         == "600"
     )
 
+    # Staff are enrolled in two-factor authentication: their key and otpauth URI follow the
+    # password, and the key gives the codes that complete a login.
+    rows = [line.split("\t") for line in passwords.splitlines()]
+    staff = {row[0]: row for row in rows if len(row) == 4}
+    assert "rahmat.hidayat@contoh.id" in staff and len(staff) >= 3
+    assert all(row[3].startswith("otpauth://totp/") for row in staff.values())
+    assert all(len(row) == 2 for row in rows if row[0] not in staff)
+    assert "kunci 2FA" in demo.stdout
+
     settings = Settings.from_env({**RUN_WORKER_OFF, **fresh_env})
     services = build_services(settings)
+    _, password, key, _ = staff["rahmat.hidayat@contoh.id"]
+    with services.db.write() as db:
+        step = actions.log_in(
+            db,
+            login="rahmat.hidayat@contoh.id",
+            password=password,
+            ip="127.0.0.1",
+            user_agent="test",
+            max_failures=5,
+            max_failures_per_ip=20,
+            window=timedelta(minutes=15),
+            session_days=1,
+        )
+        assert step.second_step
+        admin, _, _, _ = actions.complete_login(
+            db,
+            challenge_token=step.token,
+            code=pyotp.TOTP(key).now(),
+            secret_key=settings.secret_key,
+            ip="127.0.0.1",
+            user_agent="test",
+            limits=actions.CodeLimits(5, 20, timedelta(minutes=15)),
+            session_days=1,
+        )
+        assert admin.role == "admin"
     with services.db.read() as db:
         consultations = db.exec(select(Consultation)).all()
         assert {c.status for c in consultations} == {"open", "concluded"}

@@ -1,0 +1,174 @@
+"""Two-factor authentication maths: TOTP codes (RFC 6238), the secret's encryption at rest,
+recovery codes, and the enrolment QR code (segno, the only module that imports it).
+
+The TOTP computation is the ~20 lines of RFC 4226/6238 written here with the standard
+library's ``hmac`` rather than a dependency: it is small, fixed by the RFCs, and the tests
+check it against an independent implementation (pyotp) and the RFC's own test vectors.
+Parameters are the ones every authenticator app understands: SHA-1, 6 digits, 30 s steps.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import struct
+import time
+from urllib.parse import quote, urlencode
+
+import segno
+
+STEP_SECONDS = 30
+DIGITS = 6
+SECRET_BYTES = 20  # 160 bits, RFC 4226's recommended length
+DRIFT_STEPS = 1  # accept the previous and the next step too (clock drift, typing time)
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+class SecretUnreadable(ValueError):
+    """The stored secret does not decrypt with this deployment's key (the key changed)."""
+
+
+def new_secret() -> bytes:
+    return secrets.token_bytes(SECRET_BYTES)
+
+
+def b32(secret: bytes) -> str:
+    """The secret as authenticator apps take it typed in: base32 without padding."""
+    return base64.b32encode(secret).decode().rstrip("=")
+
+
+def step_at(unix_time: float) -> int:
+    return int(unix_time // STEP_SECONDS)
+
+
+def current_step() -> int:
+    return step_at(time.time())
+
+
+def code_at(secret: bytes, step: int) -> str:
+    """HOTP (RFC 4226) of the step counter: HMAC-SHA1, dynamic truncation, 6 digits."""
+    digest = hmac.new(secret, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(number % 10**DIGITS).zfill(DIGITS)
+
+
+def matching_step(secret: bytes, code: str, *, now_step: int, after: int | None) -> int | None:
+    """The step (now ±1) whose code is ``code`` and that is later than ``after`` (the last
+    step used: a code is never accepted twice), or None."""
+    code = normalise_code(code)
+    if len(code) != DIGITS or not code.isdigit():
+        return None
+    found = None
+    for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):
+        # Compare every candidate (constant work whatever matched).
+        if hmac.compare_digest(code_at(secret, step), code) and (after is None or step > after):
+            found = step if found is None else found
+    return found
+
+
+def normalise_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()[:40]
+
+
+def looks_like_totp(code: str) -> bool:
+    code = normalise_code(code)
+    return len(code) == DIGITS and code.isdigit()
+
+
+def otpauth_uri(secret: bytes, *, account_name: str, issuer: str) -> str:
+    """The Key URI format authenticator apps read from the QR code."""
+    label = quote(f"{issuer}:{account_name}", safe="@:")
+    params = urlencode(
+        {
+            "secret": b32(secret),
+            "issuer": issuer,
+            "algorithm": "SHA1",
+            "digits": DIGITS,
+            "period": STEP_SECONDS,
+        },
+        quote_via=quote,
+    )
+    return f"otpauth://totp/{label}?{params}"
+
+
+def qr_svg(uri: str, label: str) -> str:
+    """An inline SVG QR code (no JavaScript, no image request), dark on white in any theme."""
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=4, dark="#000", light="#fff", svgclass="qr", lineclass=None
+    )
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" ', 1)
+
+
+def _attr(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
+
+
+# --- the secret at rest -------------------------------------------------------------------
+#
+# Encrypt-then-MAC with keys derived from REMBUG_SECRET_KEY by HMAC-SHA256 (nothing else in
+# the dependency set offers authenticated encryption): a random 16-byte nonce, the 20-byte
+# secret XORed with HMAC-SHA256(enc_key, nonce) (a one-block stream cipher with HMAC as the
+# pseudo-random function), and HMAC-SHA256(mac_key, version|account id|nonce|ciphertext) as
+# the tag, so a row cannot be moved to another account. See docs/security.md.
+
+_VERSION = "v1"
+
+
+def _keys(secret_key: str) -> tuple[bytes, bytes]:
+    root = secret_key.encode()
+    enc = hmac.new(root, b"rembug totp secret encryption v1", hashlib.sha256).digest()
+    mac = hmac.new(root, b"rembug totp secret authentication v1", hashlib.sha256).digest()
+    return enc, mac
+
+
+def seal(secret: bytes, *, account_id: int, secret_key: str) -> str:
+    enc, mac = _keys(secret_key)
+    nonce = secrets.token_bytes(16)
+    stream = hmac.new(enc, nonce, hashlib.sha256).digest()
+    cipher = bytes(a ^ b for a, b in zip(secret, stream, strict=False))
+    tag = hmac.new(mac, _tagged(account_id, nonce, cipher), hashlib.sha256).digest()
+    return f"{_VERSION}:" + base64.urlsafe_b64encode(nonce + cipher + tag).decode()
+
+
+def unseal(sealed: str, *, account_id: int, secret_key: str) -> bytes:
+    version, _, body = sealed.partition(":")
+    if version != _VERSION:
+        raise SecretUnreadable(version)
+    try:
+        raw = base64.urlsafe_b64decode(body.encode())
+    except ValueError:
+        raise SecretUnreadable("encoding") from None
+    nonce, cipher, tag = raw[:16], raw[16:-32], raw[-32:]
+    enc, mac = _keys(secret_key)
+    expected = hmac.new(mac, _tagged(account_id, nonce, cipher), hashlib.sha256).digest()
+    if len(raw) != 16 + SECRET_BYTES + 32 or not hmac.compare_digest(tag, expected):
+        raise SecretUnreadable("tag")
+    stream = hmac.new(enc, nonce, hashlib.sha256).digest()
+    return bytes(a ^ b for a, b in zip(cipher, stream, strict=False))
+
+
+def _tagged(account_id: int, nonce: bytes, cipher: bytes) -> bytes:
+    return f"{_VERSION}|{account_id}|".encode() + nonce + cipher
+
+
+# --- recovery codes -----------------------------------------------------------------------
+
+
+def new_recovery_codes() -> list[str]:
+    """Ten single-use codes of 12 characters (~59 bits each), shown as xxxx-xxxx-xxxx."""
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(12))
+        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
+    return codes
+
+
+def recovery_hash(code: str) -> str:
+    """SHA-256 of the normalised code: random codes need no slow hash (like session tokens)."""
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
