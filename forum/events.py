@@ -7,7 +7,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -20,11 +20,17 @@ _BUS = "rembug_bus"
 
 @dataclass(frozen=True)
 class Event:
-    """Base class; every event is a past-tense fact carrying ids, not ORM objects."""
+    """Base class; every event is a past-tense fact carrying ids, not ORM objects.
+
+    ``public`` says whether the fact can change what an anonymous visitor sees (it empties
+    the page cache); a contribution waiting for moderation, say, changes no public page."""
+
+    public: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
 class AccountRegistered(Event):
+    public: ClassVar[bool] = False
     account_id: int
 
 
@@ -50,6 +56,7 @@ class TwoFactorChanged(Event):
     reset (by an administrator, ``actor_id``; None from the command line),
     recovery-codes-renewed or recovery-code-used."""
 
+    public: ClassVar[bool] = False
     account_id: int
     actor_id: int | None
     change: str
@@ -72,6 +79,7 @@ class ConsultationClosed(Event):
 
 @dataclass(frozen=True)
 class CommentSubmitted(Event):
+    public: ClassVar[bool] = False
     comment_id: int
     channel: str
 
@@ -96,6 +104,7 @@ class CommentWithdrawn(Event):
 
 @dataclass(frozen=True)
 class AspirationSubmitted(Event):
+    public: ClassVar[bool] = False
     aspiration_id: int
     channel: str
 
@@ -245,7 +254,7 @@ class EventBus:
         self._after_commit[event_type].append(handler)
 
     def on_commit(self, hook: Callable[[], None]) -> None:
-        """``hook()`` runs after every commit that emitted at least one event."""
+        """``hook()`` runs after every commit that emitted at least one public event."""
         self._after_any_commit.append(hook)
 
     def attach(self, session: S) -> S:
@@ -270,6 +279,8 @@ class EventBus:
                     handler(event)
                 except Exception:
                     log.exception("after-commit subscriber %r failed on %r", handler, event)
+        if not any(event.public for event in events):
+            return
         for hook in self._after_any_commit:
             try:
                 hook()

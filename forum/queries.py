@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from math import ceil
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
@@ -485,14 +485,27 @@ def list_categories(db: Session, *, active_only: bool = True) -> list[Category]:
     return list(db.exec(query))
 
 
-def list_regions(db: Session) -> list[Region]:
-    return list(db.exec(select(Region).order_by(col(Region.code))))
+class RegionRef(NamedTuple):
+    """A region as pick lists show it: plain values, no ORM object (the form that files an
+    aspiration lists all 552 regions on every render; tuples cost a tenth of instances)."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
 
 
-def regions_grouped(db: Session) -> list[tuple[Region, list[Region]]]:
+def list_regions(db: Session) -> list[RegionRef]:
+    columns = [col(c) for c in (Region.id, Region.code, Region.name, Region.kind)]
+    rows = db.execute(sa_select(*columns, col(Region.parent_code)).order_by(col(Region.code)))
+    return [RegionRef(*row) for row in rows]
+
+
+def regions_grouped(db: Session) -> list[tuple[RegionRef, list[RegionRef]]]:
     """Provinces with their regencies and cities, for a grouped select."""
     regions = list_regions(db)
-    children: dict[str, list[Region]] = {}
+    children: dict[str, list[RegionRef]] = {}
     for region in regions:
         if region.parent_code:
             children.setdefault(region.parent_code, []).append(region)
