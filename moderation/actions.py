@@ -136,13 +136,13 @@ def open_case(
     texts = _texts(comment, aspiration)
     print_ = fingerprint(" ".join(text for _, text in texts))
     since = now - CAMPAIGN_WINDOW
-    same = db.exec(
-        select(ModerationCase.author_id, func.count())
-        .where(ModerationCase.fingerprint == print_, col(ModerationCase.opened_at) >= since)
-        .group_by(col(ModerationCase.author_id))
-    ).all()
-    same_author = sum(n for author, n in same if author == item.author_id)
-    other_authors = sum(1 for author, _ in same if author != item.author_id)
+    # Two aggregates over the (fingerprint, opened_at) index: flat however big the campaign.
+    same_text = (ModerationCase.fingerprint == print_, col(ModerationCase.opened_at) >= since)
+    mine = col(ModerationCase.author_id) == item.author_id
+    same_author = db.exec(select(func.count()).where(*same_text, mine)).one()
+    other_authors = db.exec(
+        select(func.count(func.distinct(ModerationCase.author_id))).where(*same_text, ~mine)
+    ).one()
     screen_config = _screen_config(db, config)
     results: list[tuple[str, Hit]] = []
     for field, text in texts:

@@ -43,6 +43,7 @@ class ModerationCase(SQLModel, table=True):
         Index("ix_moderation_case_queue", "status", "opened_at"),
         Index("ix_moderation_case_priority", "status", "priority"),
         Index("ix_moderation_case_cluster", "status", "fingerprint"),
+        Index("ix_moderation_case_fingerprint", "fingerprint", "opened_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=12)  # comment | aspiration
