@@ -93,7 +93,8 @@ VISIBILITY_LABELS = {
     Visibility.confidential: N_("Confidential (agency only)"),
 }
 
-# (db, viewer, query, limit) -> list of (kind, id, title), kind "consultation" or "aspiration".
+# forum.extensions.SEARCH_ITEMS: (db, viewer, query, limit) -> list of (kind, id, title), kind
+# "consultation" or "aspiration".
 SearchHook = Callable[[Session, Any, str, int], list[tuple[str, int, str]]]
 
 
@@ -911,7 +912,8 @@ def _search(turn: Turn, text: str) -> None:
 
 
 def _title_search(db: Session, words: str, limit: int) -> list[tuple[str, int, str]]:
-    """Until the search plugin offers its index: every word in the title, case-insensitive."""
+    """Without the search plugin (no SEARCH_ITEMS hook): every word in the title,
+    case-insensitive."""
     terms = [w for w in words.lower().split() if len(w) >= 2][:5]
     if not terms:
         return []

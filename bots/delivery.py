@@ -27,6 +27,7 @@ from bots.channels import (
 )
 from bots.messages import Inbound, Outbound, buttons_from_json
 from bots.models import ChatDelivery, ChatIdentity, ChatInbound, ChatPace, DeliveryStatus
+from forum.extensions import SEARCH_ITEMS
 from forum.models import utcnow
 from forum.outbox import JobContext, PermanentError, RetryLater
 from forum.services import Services
@@ -37,7 +38,6 @@ CHANNELS = "bots.channels"  # services.extensions key: {channel name: ChatChanne
 PACES = "bots.paces"  # {channel name: overall Pace}
 CHAT_PACES = "bots.chat_paces"  # {channel name: per-chat Pace}, when the channel has its own
 SETTINGS = "bots.settings"  # bots.config.BotSettings
-SEARCH = "search"  # services.extensions key the search plugin may fill (conversation.SearchHook)
 ORDER_PATIENCE = timedelta(minutes=2)  # an older update stuck longer than this is not waited for
 RECEIPT_GRACE_SECONDS = 90.0  # how long a timed-out send waits for its receipt before resending
 
@@ -90,9 +90,7 @@ def converse(services: Services, db: Session, inbound: Inbound) -> list[Outbound
     replies = conversation.handle(
         db,
         inbound,
-        search=services.extensions.get(SEARCH)
-        if callable(services.extensions.get(SEARCH))
-        else None,
+        search=services.extensions.get(SEARCH_ITEMS),
         timezone=services.settings.timezone,
         capabilities=capabilities_of(channels(services).get(inbound.channel)),
     )
