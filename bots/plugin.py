@@ -19,6 +19,7 @@ from bots.channels import ConsoleChannel
 from bots.config import SETTINGS, BotSettings
 from bots.delivery import SETTINGS as SETTINGS_KEY
 from bots.delivery import Pace, channels, deliver, register_channel
+from bots.guard import GUARD, FailureLimiter
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.webhook import UPDATE_JOB, process_update, telegram_webhook
 from bots.whatsapp import webhook as whatsapp_webhook
@@ -35,6 +36,9 @@ HERE = Path(__file__).resolve().parent
 def setup(services: Services) -> None:
     config = BotSettings.read(services.settings)
     services.extensions[SETTINGS_KEY] = config
+    services.extensions[GUARD] = FailureLimiter(
+        config.webhook_failure_limit, config.webhook_failure_window
+    )
     telegram = (
         TelegramChannel(config.telegram_token, config.telegram_api_url)
         if config.telegram_live

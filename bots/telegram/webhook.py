@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bots import actions
 from bots.delivery import SETTINGS, channels, converse, process_stored
+from bots.guard import refused
 from bots.intake import batcher
 from bots.models import ChatInbound
 from bots.telegram.channel import TelegramChannel
@@ -51,7 +52,7 @@ async def telegram_webhook(request: Request) -> Response:
     services: Services = request.app.state.services
     config = services.extensions[SETTINGS]
     if not secret_ok(config.telegram_secret, request.headers.get(SECRET_HEADER, "")):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return refused(services, request)
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_UPDATE_BYTES:
         return PlainTextResponse("Too large", status_code=413)

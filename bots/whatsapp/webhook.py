@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from bots import actions
 from bots.config import BotSettings
 from bots.delivery import SETTINGS, converse, process_stored
+from bots.guard import refused
 from bots.intake import batcher
 from bots.models import ChatInbound
 from bots.whatsapp.inbound import CHANNEL, dumps, items, to_inbound, to_receipt
@@ -55,7 +56,7 @@ async def whatsapp_webhook(request: Request) -> Response:
             config.whatsapp_verify_token, params.get("hub.verify_token", "")
         ):
             return PlainTextResponse(params.get("hub.challenge", ""))
-        return PlainTextResponse("Forbidden", status_code=403)
+        return refused(services, request)
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:
         return PlainTextResponse("Too large", status_code=413)
@@ -63,7 +64,7 @@ async def whatsapp_webhook(request: Request) -> Response:
     if not signature_ok(
         config.whatsapp_app_secret, body, request.headers.get(SIGNATURE_HEADER, "")
     ):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return refused(services, request)
     try:
         envelope = json.loads(body)
     except ValueError:

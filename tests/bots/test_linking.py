@@ -56,12 +56,23 @@ def test_codes_expire_after_ten_minutes(services: Services, world: World, chat: 
         assert db.get(ChatIdentity, identity.id).account_id is None  # type: ignore[union-attr]
 
 
-def test_wrong_codes_are_throttled(chat: Chat, world: World, browser: Browser) -> None:
+def test_wrong_codes_are_throttled(
+    chat: Chat, world: World, browser: Browser, services: Services
+) -> None:
     for _ in range(5):
         assert "salah" in chat.send("/tautkan AAAAAAAA")[0]
     browser.login(world.citizen)
     code = _code(browser)
+    # Past 5 wrong codes in 15 minutes even the right code is refused: guessing is hopeless.
     assert "Terlalu banyak kode yang salah" in chat.send(f"/tautkan {code}")[0]
+    with services.db.read() as db:
+        identity = db.exec(
+            select(ChatIdentity).where(ChatIdentity.platform_user_id == str(chat.user_id))
+        ).one()
+        assert identity.account_id is None
+    # The limit is per chat identity: another person's chat links with a valid code.
+    other = Chat(chat.client, services, chat.fake, user_id=5888888888)
+    assert "tertaut ke akun web Warga" in other.send(f"/tautkan {code}")[0]
 
 
 def test_asking_for_codes_is_throttled_and_needs_a_login(

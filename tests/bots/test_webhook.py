@@ -3,6 +3,8 @@ from the database (the update is processed by the worker after the response)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import func, select
 
 from bots.models import ChatIdentity, ChatInbound
@@ -141,3 +143,52 @@ def test_polling_takes_updates_in_like_the_webhook(
     asyncio.run(asyncio.wait_for(run(), 20))
     assert fake_telegram.texts()[0].startswith("Selamat datang")
     assert _count(services, ChatInbound) == 1
+
+
+def test_an_address_failing_verification_gets_429_but_signed_updates_always_pass(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    update = load_fixture("message__start")
+    for _ in range(20):  # REMBUG_WEBHOOK_FAILURE_LIMIT, default 20 a minute
+        assert chat.post(update, secret="guessing").status_code == 403
+    refused = chat.post(update, secret="guessing")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert chat.post(update, secret=None).status_code == 429
+    # The same address with the right secret is never throttled, however many it sends.
+    for _ in range(60):
+        response = chat.post(chat._personalise(load_fixture("message__start")))
+        assert response.status_code == 200
+    drain(services)
+    assert len(fake_telegram.texts(chat.user_id)) == 60
+    assert chat.post(update, secret="guessing").status_code == 429  # still counted
+
+
+def test_the_failure_limit_and_window_are_settings(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    from bots.guard import GUARD, FailureLimiter
+    from forum.app import build_services
+    from tests.bots.conftest import bot_settings
+
+    settings = bot_settings(
+        database_url,
+        tmp_path,
+        fake_telegram.url,
+        REMBUG_WEBHOOK_FAILURE_LIMIT="3",
+        REMBUG_WEBHOOK_FAILURE_WINDOW="5",
+    )
+    services = build_services(settings)
+    try:
+        limiter: FailureLimiter = services.extensions[GUARD]
+        assert (limiter.limit, limiter.window) == (3, 5.0)
+    finally:
+        services.db.engine.dispose()
+    now = [100.0]
+    limiter = FailureLimiter(3, 5.0, clock=lambda: now[0])
+    assert [limiter.failed("203.0.113.9") for _ in range(4)] == [0, 0, 0, 5]
+    assert limiter.failed("198.51.100.7") == 0  # another address has its own count
+    now[0] += 2.5
+    assert limiter.failed("203.0.113.9") == 3  # Retry-After: the rest of the window
+    now[0] += 2.5
+    assert limiter.failed("203.0.113.9") == 0  # a new window
