@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
+from bots.intake import pending_count
 from bots.models import ChatIdentity, ChatInbound
 from forum.models import OutboxJob
 from forum.services import Services
@@ -26,6 +27,7 @@ def test_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
     assert chat.post(update, secret="wrong-secret").status_code == 403
     assert chat.post(update, secret=SECRET + "x").status_code == 403
     assert chat.post(update, secret="").status_code == 403
+    assert pending_count(services) == 0
     assert _count(services, ChatInbound) == 0
     assert _count(services, OutboxJob) == 0
 
@@ -35,10 +37,12 @@ def test_start_answers_after_the_response_from_the_database(
 ) -> None:
     response = chat.post(chat._personalise(load_fixture("message__start")))
     assert response.status_code == 200
-    # Answered before any reply went out: the work waits in the database.
+    # Answered before any reply went out: the update waits on disk (the spool).
     assert fake_telegram.sent(chat.user_id) == []
-    assert _count(services, ChatInbound) == 1
+    assert pending_count(services) == 1
     drain(services)
+    assert pending_count(services) == 0
+    assert _count(services, ChatInbound) == 1  # recorded with its effect
     texts = fake_telegram.texts(chat.user_id)
     assert len(texts) == 1
     assert "Selamat datang di Rembug" in texts[0]
@@ -92,7 +96,7 @@ def test_malformed_bodies_are_refused_without_a_500(chat: Chat, services: Servic
         ).status_code
         == 400
     )
-    assert _count(services, ChatInbound) == 0
+    assert pending_count(services) == 0 and _count(services, ChatInbound) == 0
 
 
 def test_english_speakers_get_english_and_can_switch(

@@ -8,6 +8,7 @@ import json
 
 from sqlmodel import func, select
 
+from bots.intake import pending_count
 from bots.models import ChatDelivery, ChatIdentity, ChatInbound, DeliveryStatus
 from forum.models import OutboxJob
 from forum.services import Services
@@ -60,7 +61,10 @@ def test_signatures_are_checked_over_the_raw_bytes(wa: WaUser, services: Service
     assert escaped != body
     assert wa.post(body, signature=sign(escaped)).status_code == 403
     assert _count(services, ChatInbound) == 0 and _count(services, OutboxJob) == 0
+    assert pending_count(services) == 0
     assert wa.post(body, signature=sign(body, APP_SECRET)).status_code == 200
+    assert pending_count(services) == 1
+    drain(services)
     with services.db.read() as db:
         row = db.exec(select(ChatInbound)).one()
     assert "Pasar Baru — bahaya 🚧 « parah »" in json.loads(row.raw)["message"]["text"]["body"]
