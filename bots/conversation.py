@@ -159,9 +159,11 @@ def handle(
     search: SearchHook | None = None,
     timezone: str = "Asia/Jakarta",
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
+    identity: ChatIdentity | None = None,
 ) -> list[Outbound]:
-    """The one entry point for every channel: take an inbound message, act, answer."""
-    identity = actions.take_identity(db, inbound)
+    """The one entry point for every channel: take an inbound message, act, answer
+    (``identity``: the sender's, when the caller already took it)."""
+    identity = identity or actions.take_identity(db, inbound)
     if inbound.event == "blocked":
         actions.set_blocked(identity, True)
         return []

@@ -68,14 +68,15 @@ def channels(services: Services) -> dict[str, ChatChannel]:
 def converse(services: Services, db: Session, inbound: Inbound) -> list[Outbound]:
     """The shared conversation for one inbound message, its answers queued for delivery in the
     same transaction."""
+    identity = actions.take_identity(db, inbound)
     replies = conversation.handle(
         db,
         inbound,
         search=services.extensions.get(SEARCH_ITEMS),
         timezone=services.settings.timezone,
         capabilities=capabilities_of(channels(services).get(inbound.channel)),
+        identity=identity,
     )
-    identity = actions.take_identity(db, inbound)
     for reply in replies:
         actions.queue_delivery(db, inbound.channel, reply, identity_id=identity.id)
     return replies

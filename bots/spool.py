@@ -26,7 +26,6 @@ from typing import Any, Protocol
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bots.models import ChatInbound
@@ -217,22 +216,20 @@ class FileSpool:
         return [Spooled(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5])) for r in rows]
 
     def claim(self, db: Session, row: Spooled) -> bool:
-        try:
-            with db.begin_nested():
-                db.add(
-                    ChatInbound(
-                        channel=row.channel,
-                        platform_id=row.platform_id,
-                        chat_key=row.chat_key,
-                        raw=row.raw,
-                        received_at=row.received_at,
-                        processed_at=utcnow(),
-                    )
-                )
-                db.flush()
-        except IntegrityError:
-            return False
-        return True
+        statement = (
+            sqlite_insert(ChatInbound)
+            .values(
+                channel=row.channel,
+                platform_id=row.platform_id,
+                chat_key=row.chat_key,
+                raw=row.raw,
+                received_at=row.received_at,
+                processed_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+            .returning(col(ChatInbound.id))
+        )
+        return db.execute(statement).first() is not None
 
     def mark_done(self, ids: Sequence[int]) -> None:
         if not ids:
