@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -170,7 +171,12 @@ def store_now(services: Services, incoming: Sequence[Incoming]) -> list[bool]:
 
 def nudge(services: Services) -> None:
     """Make the drain job due now, creating it on first use. A running drain looks at the
-    spool again before it sleeps, so it needs nothing."""
+    spool again before it sleeps, so it needs nothing. Read first: during a burst the job is
+    due or running, and the nudge then costs no write (nor a wait for the writer)."""
+    with services.db.read() as db:
+        job = db.exec(select(OutboxJob).where(OutboxJob.dedupe_key == DRAIN_KEY)).first()
+        if job is not None and not _needs_nudge(job, utcnow()):
+            return
     with services.db.write() as db:
         if not make_drain_due(db):
             return
@@ -184,9 +190,7 @@ def make_drain_due(db: Session) -> bool:
     if job is None:
         enqueue(db, DRAIN_JOB, {}, dedupe_key=DRAIN_KEY, max_attempts=1_000_000)
         return True
-    if job.status == JobStatus.running or (
-        job.status == JobStatus.pending and job.run_after <= now
-    ):
+    if not _needs_nudge(job, now):
         return False
     job.status = JobStatus.pending
     job.run_after = now
@@ -194,6 +198,11 @@ def make_drain_due(db: Session) -> bool:
     job.attempts = 0
     db.add(job)
     return True
+
+
+def _needs_nudge(job: OutboxJob, now: datetime) -> bool:
+    running = job.status == JobStatus.running
+    return not (running or (job.status == JobStatus.pending and job.run_after <= now))
 
 
 # --- processing ------------------------------------------------------------------------------
