@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from bots.messages import Inbound, Outbound
@@ -22,7 +22,7 @@ from bots.models import (
     DeliveryStatus,
 )
 from forum import actions as forum_actions
-from forum.errors import N_, NotAllowed, Throttled
+from forum.errors import N_, Conflict, NotAllowed, Throttled
 from forum.models import Account, JobStatus, OutboxJob, RateEvent, utcnow
 from forum.outbox import enqueue
 
@@ -150,8 +150,14 @@ def create_link_code(db: Session, account: Account, now: datetime | None = None)
 
 def link_identity(
     db: Session, identity: ChatIdentity, code: str, now: datetime | None = None
-) -> Account:
-    """Point the chat at the web account whose code this is; wrong codes are throttled."""
+) -> tuple[Account, int]:
+    """Point the chat at the web account whose code this is; wrong codes are throttled.
+
+    What the person did before as a chat-only account (comments, aspirations, supports,
+    follows, notifications, and its other chats) moves to the web account in this
+    transaction, and the chat-only account is retired. A chat already acting as another web
+    account (or a staff account) is not merged: that is refused. Returns the account and how
+    many contributions (comments and aspirations) moved."""
     now = now or utcnow()
     key = f"bots:link:{identity.channel}:{identity.platform_user_id}"
     failures = db.exec(
@@ -169,12 +175,29 @@ def link_identity(
     account = db.get(Account, row.account_id)
     if account is None or not account.is_active:
         raise NotAllowed(N_("This code is wrong, used or expired. Ask for a new one on the web."))
+    previous = db.get(Account, identity.account_id) if identity.account_id else None
+    moved = 0
+    if previous is not None and previous.id != account.id and previous.deleted_at is None:
+        if not forum_actions.is_chat_only(previous):
+            raise Conflict(
+                N_(
+                    "This chat is already linked to another web account. Accounts with a "
+                    "login are not merged; ask an administrator if both are yours."
+                )
+            )
+        counts = forum_actions.merge_chat_account(db, previous, account)
+        moved = counts["comment"] + counts["aspiration"]
+        db.execute(
+            update(ChatIdentity)
+            .where(col(ChatIdentity.account_id) == previous.id)
+            .values(account_id=account.id, updated_at=now)
+        )
     row.used_at = now
     row.used_by_identity_id = identity.id
     identity.account_id = account.id
     identity.updated_at = now
     db.add_all([row, identity])
-    return account
+    return account, moved
 
 
 # --- inbound updates ------------------------------------------------------------------------

@@ -977,15 +977,18 @@ def _link(turn: Turn, code: str) -> None:
             turn.nav(),
         )
         return
-    account = actions.link_identity(turn.db, turn.identity, code)
+    account, moved = actions.link_identity(turn.db, turn.identity, code)
     actions.set_state(turn.identity, "idle")
-    turn.say(
-        turn.t(
-            N_(
-                "This chat is now linked to the web account of %(name)s. Your contributions from "
-                "here count as theirs."
-            ),
-            name=account.name,
+    text = turn.t(
+        N_(
+            "This chat is now linked to the web account of %(name)s. Your contributions from "
+            "here count as theirs."
         ),
-        turn.nav(),
+        name=account.name,
     )
+    if moved:
+        text += "\n" + turn.t(
+            N_("Earlier contributions from this chat moved to that account: %(n)s."),
+            n=moved,
+        )
+    turn.say(text, turn.nav())
