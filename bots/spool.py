@@ -85,24 +85,35 @@ class TableSpool:
         self.db = db
 
     def put(self, items: Sequence[Incoming]) -> list[bool]:
+        """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for the whole batch."""
+        if not items:
+            return []
         insert = pg_insert if not self.db.is_sqlite else sqlite_insert
-        results = []
+        now = utcnow()
+        rows = [
+            {
+                "channel": item.channel,
+                "platform_id": item.platform_id,
+                "chat_key": item.chat_key,
+                "raw": item.raw,
+                "received_at": now,
+            }
+            for item in items
+        ]
+        statement = (
+            insert(ChatInbound)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(col(ChatInbound.channel), col(ChatInbound.platform_id))
+        )
         with self.db.write(durable=True) as db:
-            now = utcnow()
-            for item in items:
-                statement = (
-                    insert(ChatInbound)
-                    .values(
-                        channel=item.channel,
-                        platform_id=item.platform_id,
-                        chat_key=item.chat_key,
-                        raw=item.raw,
-                        received_at=now,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(col(ChatInbound.id))
-                )
-                results.append(db.execute(statement).first() is not None)
+            new = {(channel, platform_id) for channel, platform_id in db.execute(statement)}
+        # A repeat within the batch itself is stored once: the first of it counts as new.
+        results = []
+        for item in items:
+            key = (item.channel, item.platform_id)
+            results.append(key in new)
+            new.discard(key)
         return results
 
     def pending(self, limit: int) -> list[Spooled]:

@@ -196,3 +196,35 @@ def test_the_failure_limit_and_window_are_settings(
     assert limiter.failed("203.0.113.9") == 3  # Retry-After: the rest of the window
     now[0] += 2.5
     assert limiter.failed("203.0.113.9") == 0  # a new window
+
+
+def test_replaying_processed_updates_after_a_crash_has_no_second_effect(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    from bots.intake import process_batch
+    from bots.spool import spool
+
+    for _ in range(3):
+        assert chat.post(chat._personalise(load_fixture("message__start"))).status_code == 200
+    waiting = spool(services).pending(50)
+    assert len(waiting) == 3
+    drain(services)
+    assert len(fake_telegram.texts(chat.user_id)) == 3
+    # A worker that died after the main commit but before the spool heard of it reads the
+    # same updates again: each is recorded with its effect, so the replay does nothing.
+    ran, finished = process_batch(services, waiting)
+    assert ran == [] and finished == 3
+    drain(services)
+    assert len(fake_telegram.texts(chat.user_id)) == 3
+    assert _count(services, ChatInbound) == 3 and pending_count(services) == 0
+
+
+def test_a_failing_update_does_not_spoil_the_others_in_its_batch(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    broken = {"update_id": 777000111, "message": {"message_id": 1, "chat": "not an object"}}
+    assert chat.post(broken).status_code == 200  # taken in: the platform must not resend it
+    assert chat.post(chat._personalise(load_fixture("message__start"))).status_code == 200
+    drain(services)
+    assert fake_telegram.texts(chat.user_id)[0].startswith("Selamat datang")
+    assert pending_count(services) == 1  # kept for another try, not lost
