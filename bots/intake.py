@@ -41,7 +41,7 @@ MAX_WAIT_SECONDS = 0.004
 
 DRAIN_JOB = "bots.intake.drain"
 DRAIN_KEY = "bots.intake.drain"  # the job's dedupe key: there is only ever one
-PROCESS_BATCH = 50  # updates per processing transaction
+PROCESS_BATCH = 100  # updates per processing transaction
 DRAIN_SECONDS = 1.0  # then other jobs (deliveries, indexing) get their turn
 IDLE_SECONDS = 1.0  # an empty spool is looked at again after this (a missed nudge)
 GIVE_UP_AFTER = 3  # failed tries of one update
