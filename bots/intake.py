@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bots.models import ChatInbound
@@ -188,7 +189,12 @@ def make_drain_due(db: Session) -> bool:
     now = utcnow()
     job = db.exec(select(OutboxJob).where(OutboxJob.dedupe_key == DRAIN_KEY)).first()
     if job is None:
-        enqueue(db, DRAIN_JOB, {}, dedupe_key=DRAIN_KEY, max_attempts=1_000_000)
+        try:
+            with db.begin_nested():  # two web processes may create it at once: one wins
+                enqueue(db, DRAIN_JOB, {}, dedupe_key=DRAIN_KEY, max_attempts=1_000_000)
+                db.flush()
+        except IntegrityError:
+            return False
         return True
     if not _needs_nudge(job, now):
         return False
