@@ -9,8 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from bots.messages import Inbound, Outbound
@@ -18,14 +17,13 @@ from bots.models import (
     DELIVERY_PROGRESS,
     ChatDelivery,
     ChatIdentity,
-    ChatInbound,
     ChatLinkCode,
     DeliveryKind,
     DeliveryStatus,
 )
 from forum import actions as forum_actions
-from forum.errors import N_, NotAllowed, Throttled
-from forum.models import Account, RateEvent, utcnow
+from forum.errors import N_, Conflict, NotAllowed, Throttled
+from forum.models import Account, JobStatus, OutboxJob, RateEvent, utcnow
 from forum.outbox import enqueue
 
 DELIVER_JOB = "bots.deliver"
@@ -67,8 +65,9 @@ def take_identity(db: Session, inbound: Inbound, now: datetime | None = None) ->
     if inbound.event == "message":
         identity.last_inbound_at = now
     identity.updated_at = now
-    db.add(identity)
-    db.flush()
+    if identity.id is None:
+        db.add(identity)
+        db.flush()  # its id, for what refers to it
     return identity
 
 
@@ -156,8 +155,14 @@ def create_link_code(
 
 def link_identity(
     db: Session, identity: ChatIdentity, code: str, now: datetime | None = None
-) -> Account:
-    """Point the chat at the web account whose code this is; wrong codes are throttled."""
+) -> tuple[Account, int]:
+    """Point the chat at the web account whose code this is; wrong codes are throttled.
+
+    What the person did before as a chat-only account (comments, aspirations, supports,
+    follows, notifications, and its other chats) moves to the web account in this
+    transaction, and the chat-only account is retired. A chat already acting as another web
+    account (or a staff account) is not merged: that is refused. Returns the account and how
+    many contributions (comments and aspirations) moved."""
     now = now or utcnow()
     key = f"bots:link:{identity.channel}:{identity.platform_user_id}"
     failures = db.exec(
@@ -175,38 +180,32 @@ def link_identity(
     account = db.get(Account, row.account_id)
     if account is None or not account.is_active:
         raise NotAllowed(N_("This code is wrong, used or expired. Ask for a new one on the web."))
+    previous = db.get(Account, identity.account_id) if identity.account_id else None
+    moved = 0
+    if previous is not None and previous.id != account.id and previous.deleted_at is None:
+        if not forum_actions.is_chat_only(previous):
+            raise Conflict(
+                N_(
+                    "This chat is already linked to another web account. Accounts with a "
+                    "login are not merged; ask an administrator if both are yours."
+                )
+            )
+        counts = forum_actions.merge_chat_account(db, previous, account)
+        moved = counts["comment"] + counts["aspiration"]
+        db.execute(
+            update(ChatIdentity)
+            .where(col(ChatIdentity.account_id) == previous.id)
+            .values(account_id=account.id, updated_at=now)
+        )
     row.used_at = now
     row.used_by_identity_id = identity.id
     identity.account_id = account.id
     identity.updated_at = now
     db.add_all([row, identity])
-    return account
+    return account, moved
 
 
 # --- inbound updates ------------------------------------------------------------------------
-
-
-def record_inbound(
-    db: Session, *, channel: str, platform_id: str, chat_key: str, raw: str, job_kind: str
-) -> bool:
-    """Store an update once and queue its processing; False if it was already taken in.
-
-    The unique (channel, platform_id) constraint is what makes a repeat a no-op, even when
-    two web processes receive the same retry at once."""
-    try:
-        with db.begin_nested():
-            row = ChatInbound(channel=channel, platform_id=platform_id, chat_key=chat_key, raw=raw)
-            db.add(row)
-            db.flush()
-    except IntegrityError:
-        return False
-    enqueue(db, job_kind, {"inbound_id": row.id})
-    return True
-
-
-def mark_inbound_processed(db: Session, row: ChatInbound, now: datetime | None = None) -> None:
-    row.processed_at = now or utcnow()
-    db.add(row)
 
 
 # --- deliveries -----------------------------------------------------------------------------
@@ -223,24 +222,43 @@ def queue_delivery(
     aspiration_id: int | None = None,
     comment_id: int | None = None,
     consultation_id: int | None = None,
-) -> ChatDelivery:
-    """Log an outbound message and queue its sending, in the caller's transaction."""
-    delivery = ChatDelivery(
-        channel=channel,
-        chat_id=message.chat_id,
-        identity_id=identity_id,
-        kind=kind,
-        text=message.text,
-        buttons=message.buttons_json(),
-        agency_id=agency_id,
-        aspiration_id=aspiration_id,
-        comment_id=comment_id,
-        consultation_id=consultation_id,
+) -> int:
+    """Log an outbound message and queue its sending, in the caller's transaction; returns
+    the delivery's id. Plain inserts (no ORM objects): a burst of chat updates queues
+    hundreds of these a second."""
+    now = utcnow()
+    delivery_id = db.execute(
+        insert(ChatDelivery)
+        .values(
+            channel=channel,
+            chat_id=message.chat_id,
+            identity_id=identity_id,
+            kind=kind,
+            text=message.text,
+            buttons=message.buttons_json(),
+            agency_id=agency_id,
+            aspiration_id=aspiration_id,
+            comment_id=comment_id,
+            consultation_id=consultation_id,
+            status=DeliveryStatus.pending,
+            attempts=0,
+            via_template=False,
+            created_at=now,
+        )
+        .returning(col(ChatDelivery.id))
+    ).scalar_one()
+    db.execute(
+        insert(OutboxJob).values(
+            kind=DELIVER_JOB,
+            payload=json.dumps({"delivery_id": delivery_id}, sort_keys=True),
+            status=JobStatus.pending,
+            attempts=0,
+            max_attempts=10,
+            run_after=now,
+            created_at=now,
+        )
     )
-    db.add(delivery)
-    db.flush()
-    enqueue(db, DELIVER_JOB, {"delivery_id": delivery.id}, max_attempts=10)
-    return delivery
+    return int(delivery_id)
 
 
 def record_delivery_sent(

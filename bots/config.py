@@ -107,6 +107,18 @@ WHATSAPP_CHAT_BURST = Setting(
     "10",
     "Messages one WhatsApp recipient may receive at once before pacing starts.",
 )
+WEBHOOK_FAILURE_LIMIT = Setting(
+    "REMBUG_WEBHOOK_FAILURE_LIMIT",
+    "20",
+    "Webhook requests failing verification (wrong or missing Telegram secret, bad WhatsApp "
+    "signature or verify token) one address may make per window before it gets 429 with "
+    "Retry-After; correctly signed requests are never counted or throttled.",
+)
+WEBHOOK_FAILURE_WINDOW = Setting(
+    "REMBUG_WEBHOOK_FAILURE_WINDOW",
+    "60",
+    "Length in seconds of that window, counted from an address's first failure.",
+)
 
 SETTINGS = (
     TELEGRAM_TOKEN,
@@ -129,6 +141,8 @@ SETTINGS = (
     WHATSAPP_RATE_OVERALL,
     WHATSAPP_CHAT_INTERVAL,
     WHATSAPP_CHAT_BURST,
+    WEBHOOK_FAILURE_LIMIT,
+    WEBHOOK_FAILURE_WINDOW,
 )
 
 
@@ -164,6 +178,8 @@ class BotSettings:
     whatsapp_rate_overall: float = 80.0
     whatsapp_chat_interval: float = 6.0
     whatsapp_chat_burst: float = 10.0
+    webhook_failure_limit: int = 20
+    webhook_failure_window: float = 60.0
 
     @property
     def whatsapp_live(self) -> bool:
@@ -219,5 +235,11 @@ class BotSettings:
             ),
             whatsapp_chat_burst=_positive(
                 WHATSAPP_CHAT_BURST, setting_value(settings, WHATSAPP_CHAT_BURST)
+            ),
+            webhook_failure_limit=int(
+                _positive(WEBHOOK_FAILURE_LIMIT, setting_value(settings, WEBHOOK_FAILURE_LIMIT))
+            ),
+            webhook_failure_window=_positive(
+                WEBHOOK_FAILURE_WINDOW, setting_value(settings, WEBHOOK_FAILURE_WINDOW)
             ),
         )

@@ -93,7 +93,8 @@ VISIBILITY_LABELS = {
     Visibility.confidential: N_("Confidential (agency only)"),
 }
 
-# (db, viewer, query, limit) -> list of (kind, id, title), kind "consultation" or "aspiration".
+# forum.extensions.SEARCH_ITEMS: (db, viewer, query, limit) -> list of (kind, id, title), kind
+# "consultation" or "aspiration".
 SearchHook = Callable[[Session, Any, str, int], list[tuple[str, int, str]]]
 
 
@@ -158,9 +159,11 @@ def handle(
     search: SearchHook | None = None,
     timezone: str = "Asia/Jakarta",
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
+    identity: ChatIdentity | None = None,
 ) -> list[Outbound]:
-    """The one entry point for every channel: take an inbound message, act, answer."""
-    identity = actions.take_identity(db, inbound)
+    """The one entry point for every channel: take an inbound message, act, answer
+    (``identity``: the sender's, when the caller already took it)."""
+    identity = identity or actions.take_identity(db, inbound)
     if inbound.event == "blocked":
         actions.set_blocked(identity, True)
         return []
@@ -911,7 +914,8 @@ def _search(turn: Turn, text: str) -> None:
 
 
 def _title_search(db: Session, words: str, limit: int) -> list[tuple[str, int, str]]:
-    """Until the search plugin offers its index: every word in the title, case-insensitive."""
+    """Without the search plugin (no SEARCH_ITEMS hook): every word in the title,
+    case-insensitive."""
     terms = [w for w in words.lower().split() if len(w) >= 2][:5]
     if not terms:
         return []
@@ -973,15 +977,18 @@ def _link(turn: Turn, code: str) -> None:
             turn.nav(),
         )
         return
-    account = actions.link_identity(turn.db, turn.identity, code)
+    account, moved = actions.link_identity(turn.db, turn.identity, code)
     actions.set_state(turn.identity, "idle")
-    turn.say(
-        turn.t(
-            N_(
-                "This chat is now linked to the web account of %(name)s. Your contributions from "
-                "here count as theirs."
-            ),
-            name=account.name,
+    text = turn.t(
+        N_(
+            "This chat is now linked to the web account of %(name)s. Your contributions from "
+            "here count as theirs."
         ),
-        turn.nav(),
+        name=account.name,
     )
+    if moved:
+        text += "\n" + turn.t(
+            N_("Earlier contributions from this chat moved to that account: %(n)s."),
+            n=moved,
+        )
+    turn.say(text, turn.nav())

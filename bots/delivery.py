@@ -26,7 +26,8 @@ from bots.channels import (
     capabilities_of,
 )
 from bots.messages import Inbound, Outbound, buttons_from_json
-from bots.models import ChatDelivery, ChatIdentity, ChatInbound, ChatPace, DeliveryStatus
+from bots.models import ChatDelivery, ChatIdentity, ChatPace, DeliveryStatus
+from forum.extensions import SEARCH_ITEMS
 from forum.models import utcnow
 from forum.outbox import JobContext, PermanentError, RetryLater
 from forum.services import Services
@@ -37,8 +38,6 @@ CHANNELS = "bots.channels"  # services.extensions key: {channel name: ChatChanne
 PACES = "bots.paces"  # {channel name: overall Pace}
 CHAT_PACES = "bots.chat_paces"  # {channel name: per-chat Pace}, when the channel has its own
 SETTINGS = "bots.settings"  # bots.config.BotSettings
-SEARCH = "search"  # services.extensions key the search plugin may fill (conversation.SearchHook)
-ORDER_PATIENCE = timedelta(minutes=2)  # an older update stuck longer than this is not waited for
 RECEIPT_GRACE_SECONDS = 90.0  # how long a timed-out send waits for its receipt before resending
 
 
@@ -66,37 +65,18 @@ def channels(services: Services) -> dict[str, ChatChannel]:
 # --- inbound: run the conversation -------------------------------------------------------
 
 
-def earlier_pending(db: Session, row: ChatInbound) -> bool:
-    """True while an older update of the same chat is still unprocessed (keeps order when
-    several workers run)."""
-    if not row.chat_key:
-        return False
-    return (
-        db.exec(
-            select(ChatInbound.id).where(
-                ChatInbound.channel == row.channel,
-                ChatInbound.chat_key == row.chat_key,
-                col(ChatInbound.processed_at).is_(None),
-                col(ChatInbound.id) < row.id,
-            )
-        ).first()
-        is not None
-    )
-
-
 def converse(services: Services, db: Session, inbound: Inbound) -> list[Outbound]:
     """The shared conversation for one inbound message, its answers queued for delivery in the
     same transaction."""
+    identity = actions.take_identity(db, inbound)
     replies = conversation.handle(
         db,
         inbound,
-        search=services.extensions.get(SEARCH)
-        if callable(services.extensions.get(SEARCH))
-        else None,
+        search=services.extensions.get(SEARCH_ITEMS),
         timezone=services.settings.timezone,
         capabilities=capabilities_of(channels(services).get(inbound.channel)),
+        identity=identity,
     )
-    identity = actions.take_identity(db, inbound)
     for reply in replies:
         actions.queue_delivery(db, inbound.channel, reply, identity_id=identity.id)
     return replies
@@ -313,39 +293,3 @@ async def deliver(payload: dict[str, Any], context: JobContext) -> None:
         # nothing pending and sends nothing.
         raise RetryLater(RECEIPT_GRACE_SECONDS, f"no answer; waiting for a receipt: {result.error}")
     raise RuntimeError(f"transient: {result.error}")  # backoff by the outbox
-
-
-# --- processing stored updates (every channel's webhook job) --------------------------------
-
-
-def process_stored(
-    services: Services, inbound_id: int, handle: Callable[[Session, ChatInbound], None]
-) -> bool:
-    """Run ``handle`` for a stored update and mark it processed, in one transaction; False
-    when an older update of the same chat must go first.
-
-    The update itself is already on disk (durable intake); replaying this after a power cut
-    is safe, so the processing transaction needs no full sync."""
-    with services.db.write() as db:
-        row = db.get(ChatInbound, inbound_id)
-        if row is None or row.processed_at is not None:
-            return True
-        if earlier_pending(db, row) and _older_is_recent(db, row):
-            return False
-        handle(db, row)
-        actions.mark_inbound_processed(db, row)
-        return True
-
-
-def _older_is_recent(db: Session, row: ChatInbound) -> bool:
-    oldest = db.exec(
-        select(ChatInbound.received_at)
-        .where(
-            ChatInbound.channel == row.channel,
-            ChatInbound.chat_key == row.chat_key,
-            col(ChatInbound.processed_at).is_(None),
-            col(ChatInbound.id) < row.id,
-        )
-        .order_by(col(ChatInbound.id))
-    ).first()
-    return oldest is not None and oldest > utcnow() - ORDER_PATIENCE

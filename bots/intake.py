@@ -1,15 +1,38 @@
-"""Group commit for webhook intake: updates arriving within a few milliseconds of each other
-are stored in one fully-synced transaction, so acknowledging 200 updates/s costs a handful of
-fsyncs instead of 200 (each request still answers only after its update is on disk)."""
+"""Webhook intake and the processing of what it took in.
+
+Intake (web process): updates arriving within a few milliseconds of each other are stored in
+the spool (``bots.spool``) in one fully-synced transaction (group commit), so acknowledging
+200 updates/s costs a handful of fsyncs instead of 200; each request answers only after its
+update is on disk. On SQLite the spool is a file of its own, so the acknowledgement never
+waits for the main database's writer. After answering, the web process makes the one drain
+job of the outbox due ("nudge"), in the background.
+
+Processing (worker): the drain job takes the oldest spooled updates in batches and runs a
+whole batch in one write transaction of the main database, a savepoint per update (a failing
+update does not spoil the others; it is retried, then given up after a few tries, and later
+updates of its chat wait for it). Replies are queued as deliveries in the same transaction;
+sending them is other jobs' work. One drain job means one chat's updates are processed in
+order, whatever the number of workers.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from bots import actions
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bots.models import ChatInbound
+from bots.spool import Incoming, Spool, Spooled, TableSpool, spool
+from forum.models import JobStatus, OutboxJob, utcnow
+from forum.outbox import JobContext, RetryLater, enqueue
 from forum.services import Services
 
 log = logging.getLogger(__name__)
@@ -17,36 +40,62 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 256
 MAX_WAIT_SECONDS = 0.004
 
+DRAIN_JOB = "bots.intake.drain"
+DRAIN_KEY = "bots.intake.drain"  # the job's dedupe key: there is only ever one
+PROCESS_BATCH = 100  # updates per processing transaction
+DRAIN_SECONDS = 1.0  # then other jobs (deliveries, indexing) get their turn
+IDLE_SECONDS = 1.0  # an empty spool is looked at again after this (a missed nudge)
+GIVE_UP_AFTER = 3  # failed tries of one update
+PRUNE_EVERY = 600.0  # seconds between prunings of the spool's done rows
+
+PROCESSORS = "bots.intake.processors"  # services.extensions key: {channel: Processor}
+
+
+@dataclass(frozen=True)
+class Processor:
+    """How one channel's stored updates are processed: ``handle(services, db, raw)`` in the
+    batch's transaction; ``after(services, raw)`` once it committed (e.g. stop a button's
+    spinner), best effort."""
+
+    handle: Callable[[Services, Session, str], None]
+    after: Callable[[Services, str], Awaitable[None]] | None = None
+
+
+def register_processor(services: Services, channel: str, processor: Processor) -> None:
+    services.extensions.setdefault(PROCESSORS, {})[channel] = processor
+
+
+# --- intake: group commit into the spool, then nudge ----------------------------------------
+
 
 @dataclass
 class _Item:
-    channel: str
-    platform_id: str
-    chat_key: str
-    raw: str
-    job_kind: str
+    incoming: Incoming
     done: asyncio.Future[bool] = field(repr=False)
 
 
 class IntakeBatcher:
     """One per process and event loop; ``store`` answers True for a new update, False for a
-    repeat (the unique constraint decides, as before)."""
+    repeat (the spool's unique constraint decides)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self._queue: asyncio.Queue[_Item] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._nudging: asyncio.Task[None] | None = None
+        self._nudge_again = False
+        self._settled = threading.Event()
+        self._settled.set()
 
-    async def store(
-        self, *, channel: str, platform_id: str, chat_key: str, raw: str, job_kind: str
-    ) -> bool:
+    async def store(self, *, channel: str, platform_id: str, chat_key: str, raw: str) -> bool:
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._task is None or self._task.done():
             self._loop, self._queue = loop, asyncio.Queue()
             self._task = loop.create_task(self._drain())
         assert self._queue is not None
-        item = _Item(channel, platform_id, chat_key, raw, job_kind, loop.create_future())
+        item = _Item(Incoming(channel, platform_id, chat_key, raw), loop.create_future())
+        self._settled.clear()
         await self._queue.put(item)
         return await item.done
 
@@ -65,30 +114,45 @@ class IntakeBatcher:
                 except TimeoutError:
                     break
             try:
-                results = await asyncio.to_thread(self._write, batch)
+                results = await asyncio.to_thread(
+                    spool(self.services).put, [item.incoming for item in batch]
+                )
             except Exception as exc:  # the requests fail (500): the platform retries them
                 log.exception("webhook intake batch failed")
                 for item in batch:
                     if not item.done.done():
                         item.done.set_exception(exc)
+                self._nudge_later()
                 continue
             for item, result in zip(batch, results, strict=True):
                 if not item.done.done():
                     item.done.set_result(result)
+            self._nudge_later()
 
-    def _write(self, batch: list[_Item]) -> list[bool]:
-        with self.services.db.write(durable=True) as db:
-            return [
-                actions.record_inbound(
-                    db,
-                    channel=item.channel,
-                    platform_id=item.platform_id,
-                    chat_key=item.chat_key,
-                    raw=item.raw,
-                    job_kind=item.job_kind,
-                )
-                for item in batch
-            ]
+    def _nudge_later(self) -> None:
+        """Make the drain job due, after the answers went out; one nudge at a time, and one
+        more if updates arrived meanwhile."""
+        self._settled.clear()
+        if self._nudging is not None and not self._nudging.done():
+            self._nudge_again = True
+            return
+        self._nudging = asyncio.get_running_loop().create_task(self._nudge())
+
+    async def _nudge(self) -> None:
+        while True:
+            self._nudge_again = False
+            try:
+                await asyncio.to_thread(nudge, self.services)
+            except Exception:  # the drain job looks again after IDLE_SECONDS anyway
+                log.exception("could not nudge the intake drain job")
+            if not self._nudge_again:
+                break
+        if self._queue is None or self._queue.empty():
+            self._settled.set()
+
+    def wait_settled(self, timeout: float = 10.0) -> bool:
+        """Block until everything stored so far has been nudged (tests, from another thread)."""
+        return self._settled.wait(timeout)
 
 
 def batcher(services: Services) -> IntakeBatcher:
@@ -97,3 +161,164 @@ def batcher(services: Services) -> IntakeBatcher:
         found = services.extensions["bots.intake"] = IntakeBatcher(services)
     assert isinstance(found, IntakeBatcher)
     return found
+
+
+def store_now(services: Services, incoming: Sequence[Incoming]) -> list[bool]:
+    """Store and nudge at once, without the group commit (the development poller)."""
+    results = spool(services).put(incoming)
+    nudge(services)
+    return results
+
+
+def nudge(services: Services) -> None:
+    """Make the drain job due now, creating it on first use. A running drain looks at the
+    spool again before it sleeps, so it needs nothing. Read first: during a burst the job is
+    due or running, and the nudge then costs no write (nor a wait for the writer)."""
+    with services.db.read() as db:
+        job = db.exec(select(OutboxJob).where(OutboxJob.dedupe_key == DRAIN_KEY)).first()
+        if job is not None and not _needs_nudge(job, utcnow()):
+            return
+    with services.db.write() as db:
+        if not make_drain_due(db):
+            return
+    if services.worker is not None:
+        services.worker.wake()
+
+
+def make_drain_due(db: Session) -> bool:
+    now = utcnow()
+    job = db.exec(select(OutboxJob).where(OutboxJob.dedupe_key == DRAIN_KEY)).first()
+    if job is None:
+        try:
+            with db.begin_nested():  # two web processes may create it at once: one wins
+                enqueue(db, DRAIN_JOB, {}, dedupe_key=DRAIN_KEY, max_attempts=1_000_000)
+                db.flush()
+        except IntegrityError:
+            return False
+        return True
+    if not _needs_nudge(job, now):
+        return False
+    job.status = JobStatus.pending
+    job.run_after = now
+    job.done_at = None
+    job.attempts = 0
+    db.add(job)
+    return True
+
+
+def _needs_nudge(job: OutboxJob, now: datetime) -> bool:
+    running = job.status == JobStatus.running
+    return not (running or (job.status == JobStatus.pending and job.run_after <= now))
+
+
+# --- processing ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Progress:
+    failures: dict[tuple[str, str], int] = field(default_factory=dict)
+    pruned_at: float = 0.0
+
+
+def _progress(services: Services) -> _Progress:
+    found: _Progress | None = services.extensions.get("bots.intake.progress")
+    if found is None:
+        found = services.extensions["bots.intake.progress"] = _Progress()
+    return found
+
+
+def process_batch(
+    services: Services, rows: Sequence[Spooled], store: Spool | None = None
+) -> tuple[list[Spooled], int]:
+    """Run ``rows`` (oldest first) in one transaction of the main database; returns the ones
+    whose effect committed (their ``after`` hooks run next) and how many are done with (the
+    rest wait for a retry). Marks in the spool what is done."""
+    store = store or spool(services)
+    processors: dict[str, Processor] = services.extensions.get(PROCESSORS, {})
+    progress = _progress(services)
+    ran: list[Spooled] = []
+    finished: list[int] = []
+    held_chats: set[tuple[str, str]] = set()
+    with services.db.write() as db:
+        for row in rows:
+            chat = (row.channel, row.chat_key or f"#{row.id}")
+            if chat in held_chats:
+                continue  # an older update of this chat failed: keep the order
+            processor = processors.get(row.channel)
+            key = (row.channel, row.platform_id)
+            try:
+                with db.begin_nested():
+                    if not store.claim(db, row):
+                        finished.append(row.id)  # processed before (replay after a crash)
+                        continue
+                    if processor is not None:
+                        processor.handle(services, db, row.raw)
+            except Exception:
+                tries = progress.failures.get(key, 0) + 1
+                progress.failures[key] = tries
+                log.exception("chat update %s/%s failed (try %s)", *key, tries)
+                if tries < GIVE_UP_AFTER:
+                    held_chats.add(chat)
+                    continue
+                log.error("chat update %s/%s given up after %s tries", *key, tries)
+                with db.begin_nested():
+                    store.claim(db, row)  # taken in, without effect
+                progress.failures.pop(key, None)
+                finished.append(row.id)
+                continue
+            progress.failures.pop(key, None)
+            finished.append(row.id)
+            ran.append(row)
+    store.mark_done(finished)
+    return ran, len(finished)
+
+
+async def drain_job(payload: dict[str, Any], context: JobContext) -> None:
+    """Outbox job (one, forever pending): process what waits in the spool for up to
+    DRAIN_SECONDS, then let other jobs run; look again after IDLE_SECONDS when empty."""
+    services: Services = context.services
+    store = spool(services)
+    progress = _progress(services)
+    processors: dict[str, Processor] = services.extensions.get(PROCESSORS, {})
+    started = time.monotonic()
+    while True:
+        rows = await asyncio.to_thread(store.pending, PROCESS_BATCH)
+        if not rows:
+            break
+        ran, finished = await asyncio.to_thread(process_batch, services, rows)
+        hooks = [
+            hook(services, row.raw)
+            for row in ran
+            if (hook := getattr(processors.get(row.channel), "after", None)) is not None
+        ]
+        if hooks:
+            await asyncio.gather(*hooks, return_exceptions=True)
+        if not finished:
+            break  # only updates waiting for a retry are left
+        if time.monotonic() - started >= DRAIN_SECONDS:
+            raise RetryLater(0.0, "more updates waiting")
+    if time.monotonic() - progress.pruned_at >= PRUNE_EVERY:
+        progress.pruned_at = time.monotonic()
+        await asyncio.to_thread(store.prune)
+    held = bool(progress.failures)
+    raise RetryLater(2.0 if held else IDLE_SECONDS, "idle: waiting for updates")
+
+
+async def legacy_update_job(payload: dict[str, Any], context: JobContext) -> None:
+    """Outbox job of earlier versions (one per update stored in chat_inbound with its job):
+    processed like a spooled update, claimed in chat_inbound itself."""
+    services: Services = context.services
+    with services.db.read() as db:
+        row = db.get(ChatInbound, int(payload["inbound_id"]))
+    if row is None or row.processed_at is not None or row.id is None:
+        return
+    spooled = Spooled(row.id, row.channel, row.platform_id, row.chat_key, row.raw, row.received_at)
+    ran, _ = await asyncio.to_thread(process_batch, services, [spooled], TableSpool(services.db))
+    processor = services.extensions.get(PROCESSORS, {}).get(row.channel)
+    if ran and processor is not None and processor.after is not None:
+        await processor.after(services, row.raw)
+
+
+def pending_count(services: Services) -> int:
+    """Updates acknowledged but not processed yet."""
+    return spool(services).count_pending()

@@ -59,13 +59,17 @@ class ChatIdentity(SQLModel, table=True):
 
 
 class ChatInbound(SQLModel, table=True):
-    """A platform update taken in once: the unique id makes the platform's retries no-ops; the
-    raw payload is what the worker processes after the webhook has answered."""
+    """A platform update taken in once, recorded in the transaction of its effect: the unique
+    id makes the platform's retries no-ops. On PostgreSQL the webhook stores updates here
+    directly (processed_at empty until the drain job runs them); on SQLite they wait in the
+    spool file first (bots.spool)."""
 
     __tablename__ = "chat_inbound"
     __table_args__ = (
         UniqueConstraint("channel", "platform_id"),
         Index("ix_chat_inbound_chat_pending", "channel", "chat_key", "processed_at", "id"),
+        # The drain's "oldest not processed" when chat_inbound is the spool (PostgreSQL).
+        Index("ix_chat_inbound_pending", "processed_at", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=12)

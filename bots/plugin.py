@@ -19,8 +19,11 @@ from bots.channels import ConsoleChannel
 from bots.config import SETTINGS, BotSettings
 from bots.delivery import SETTINGS as SETTINGS_KEY
 from bots.delivery import Pace, channels, deliver, register_channel
+from bots.guard import GUARD, FailureLimiter
+from bots.intake import DRAIN_JOB, drain_job, legacy_update_job, register_processor
 from bots.telegram.channel import TelegramChannel
-from bots.telegram.webhook import UPDATE_JOB, process_update, telegram_webhook
+from bots.telegram.webhook import PROCESSOR as TELEGRAM_PROCESSOR
+from bots.telegram.webhook import UPDATE_JOB, telegram_webhook
 from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
@@ -35,6 +38,9 @@ HERE = Path(__file__).resolve().parent
 def setup(services: Services) -> None:
     config = BotSettings.read(services.settings)
     services.extensions[SETTINGS_KEY] = config
+    services.extensions[GUARD] = FailureLimiter(
+        config.webhook_failure_limit, config.webhook_failure_window
+    )
     telegram = (
         TelegramChannel(config.telegram_token, config.telegram_api_url)
         if config.telegram_live
@@ -64,8 +70,11 @@ def setup(services: Services) -> None:
         Pace(config.whatsapp_rate_overall, 1.0),
         Pace(1.0 / config.whatsapp_chat_interval, config.whatsapp_chat_burst),
     )
-    services.job_handlers[UPDATE_JOB] = process_update
-    services.job_handlers[whatsapp_webhook.UPDATE_JOB] = whatsapp_webhook.process_update
+    register_processor(services, "telegram", TELEGRAM_PROCESSOR)
+    register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
+    services.job_handlers[DRAIN_JOB] = drain_job
+    services.job_handlers[UPDATE_JOB] = legacy_update_job
+    services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job
     services.job_handlers[DELIVER_JOB] = deliver
     subscribers.subscribe(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))

@@ -35,6 +35,15 @@ class AccountRegistered(Event):
 
 
 @dataclass(frozen=True)
+class AccountsMerged(Event):
+    """A chat-only account was merged into a web account (linking a chat): its contributions
+    now belong to ``into_account_id``; packages move what they keep about it."""
+
+    from_account_id: int
+    into_account_id: int
+
+
+@dataclass(frozen=True)
 class AccountDeleted(Event):
     """The person deleted their account: packages drop what they keep about it (chat links)."""
 

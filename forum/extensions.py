@@ -11,6 +11,11 @@ SIMILAR_ASPIRATIONS = "similar_aspirations"
 # shown on an aspiration's page to officials of its agency and moderators.
 MORE_LIKE_THIS = "more_like_this"
 
+# (db, viewer, text, limit) -> list[tuple[str, int, str]]: what a search for ``text`` finds
+# that ``viewer`` may see, as (kind, id, title) with kind "consultation" or "aspiration", best
+# first (the chat bots' /cari; without it they match titles only).
+SEARCH_ITEMS = "search_items"
+
 # list[tuple[str, str]] or list[tuple[str, str, tuple[str, ...]]]: (translatable label, path
 # [, roles]) links added to the header navigation; with roles, shown only to those roles.
 NAV_LINKS = "nav_links"

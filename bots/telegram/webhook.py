@@ -1,31 +1,29 @@
 """``POST /webhooks/telegram``: check the secret in constant time, take the update in once
-(unique update_id) and answer 200 at once; the outbox worker processes it from the database."""
+(unique update_id) and answer 200 as soon as it is on disk; the worker's drain job processes
+it from there (bots.intake)."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from bots import actions
-from bots.delivery import SETTINGS, channels, converse, process_stored
-from bots.intake import batcher
-from bots.models import ChatInbound
+from bots.delivery import SETTINGS, channels, converse
+from bots.guard import refused
+from bots.intake import Processor, batcher, store_now
+from bots.spool import Incoming
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.inbound import CHANNEL, chat_key, parse_update, to_inbound
-from forum.outbox import JobContext, RetryLater
 from forum.services import Services
 
 log = logging.getLogger(__name__)
 
-UPDATE_JOB = "bots.telegram.update"
+UPDATE_JOB = "bots.telegram.update"  # earlier versions' one job per stored update
 MAX_UPDATE_BYTES = 1_000_000
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 
@@ -36,22 +34,16 @@ def secret_ok(expected: str, sent: str) -> bool:
 
 
 def store_update(services: Services, raw: str, data: dict[str, Any]) -> bool:
-    with services.db.write(durable=True) as db:
-        return actions.record_inbound(
-            db,
-            channel=CHANNEL,
-            platform_id=str(data["update_id"]),
-            chat_key=chat_key(data),
-            raw=raw,
-            job_kind=UPDATE_JOB,
-        )
+    """Take an update in at once (the development poller)."""
+    incoming = Incoming(CHANNEL, str(data["update_id"]), chat_key(data), raw)
+    return store_now(services, [incoming])[0]
 
 
 async def telegram_webhook(request: Request) -> Response:
     services: Services = request.app.state.services
     config = services.extensions[SETTINGS]
     if not secret_ok(config.telegram_secret, request.headers.get(SECRET_HEADER, "")):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return refused(services, request)
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_UPDATE_BYTES:
         return PlainTextResponse("Too large", status_code=413)
@@ -67,34 +59,24 @@ async def telegram_webhook(request: Request) -> Response:
         platform_id=str(data["update_id"]),
         chat_key=chat_key(data),
         raw=body.decode("utf-8"),
-        job_kind=UPDATE_JOB,
     )
     return JSONResponse({"ok": True})
 
 
-def _converse(services: Services, data: dict[str, Any]) -> Callable[[Session, ChatInbound], None]:
-    def handle(db: Session, row: ChatInbound) -> None:
-        inbound = to_inbound(parse_update(data))
-        if inbound is not None:
-            converse(services, db, inbound)
+def handle_update(services: Services, db: Session, raw: str) -> None:
+    """In the drain's transaction: the update goes through the shared conversation; its
+    replies are queued as deliveries."""
+    inbound = to_inbound(parse_update(json.loads(raw)))
+    if inbound is not None:
+        converse(services, db, inbound)
 
-    return handle
 
-
-async def process_update(payload: dict[str, Any], context: JobContext) -> None:
-    """Outbox job: an update taken in by the webhook (or the poller) goes through the
-    shared conversation; its replies become delivery jobs."""
-    services: Services = context.services
-    inbound_id = int(payload["inbound_id"])
-    with services.db.read() as db:
-        row = db.get(ChatInbound, inbound_id)
-    if row is None or row.processed_at is not None:
-        return
-    data = json.loads(row.raw)
-    done = await asyncio.to_thread(process_stored, services, inbound_id, _converse(services, data))
-    if not done:
-        raise RetryLater(0.5, "an older update of this chat goes first")
-    callback = (data.get("callback_query") or {}).get("id")
+async def after_update(services: Services, raw: str) -> None:
+    """Once processed: stop the pressed button's spinner."""
+    callback = (json.loads(raw).get("callback_query") or {}).get("id")
     channel = channels(services).get(CHANNEL)
     if callback and isinstance(channel, TelegramChannel):
         await channel.answer_callback(str(callback))
+
+
+PROCESSOR = Processor(handle_update, after_update)

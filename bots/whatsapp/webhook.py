@@ -1,7 +1,7 @@
 """``/webhooks/whatsapp``: Meta's verification handshake (GET), and deliveries (POST) whose
 X-Hub-Signature-256 is checked over the raw bytes before parsing; each message and receipt is
-stored once (unique wamid, unique wamid+status) and 200 answered at once; the outbox worker
-processes them from the database."""
+stored once (unique wamid, unique wamid+status) and 200 answered once they are on disk; the
+worker's drain job processes them (bots.intake)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -19,16 +18,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bots import actions
 from bots.config import BotSettings
-from bots.delivery import SETTINGS, converse, process_stored
-from bots.intake import batcher
-from bots.models import ChatInbound
+from bots.delivery import SETTINGS, converse
+from bots.guard import refused
+from bots.intake import Processor, batcher
 from bots.whatsapp.inbound import CHANNEL, dumps, items, to_inbound, to_receipt
-from forum.outbox import JobContext, RetryLater
 from forum.services import Services
 
 log = logging.getLogger(__name__)
 
-UPDATE_JOB = "bots.whatsapp.update"
+UPDATE_JOB = "bots.whatsapp.update"  # earlier versions' one job per stored update
 MAX_BODY_BYTES = 3_000_000  # Meta batches up to a few hundred changes in one delivery
 SIGNATURE_HEADER = "x-hub-signature-256"
 
@@ -55,7 +53,7 @@ async def whatsapp_webhook(request: Request) -> Response:
             config.whatsapp_verify_token, params.get("hub.verify_token", "")
         ):
             return PlainTextResponse(params.get("hub.challenge", ""))
-        return PlainTextResponse("Forbidden", status_code=403)
+        return refused(services, request)
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:
         return PlainTextResponse("Too large", status_code=413)
@@ -63,7 +61,7 @@ async def whatsapp_webhook(request: Request) -> Response:
     if not signature_ok(
         config.whatsapp_app_secret, body, request.headers.get(SIGNATURE_HEADER, "")
     ):
-        return PlainTextResponse("Forbidden", status_code=403)
+        return refused(services, request)
     try:
         envelope = json.loads(body)
     except ValueError:
@@ -78,7 +76,6 @@ async def whatsapp_webhook(request: Request) -> Response:
                 platform_id=item.platform_id,
                 chat_key=item.chat_key,
                 raw=dumps(item.raw),
-                job_kind=UPDATE_JOB,
             )
             for item in found
         )
@@ -86,38 +83,26 @@ async def whatsapp_webhook(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
-def _handler(services: Services, raw: dict[str, Any]) -> Callable[[Session, ChatInbound], None]:
-    def handle(db: Session, row: ChatInbound) -> None:
-        inbound = to_inbound(raw)
-        if inbound is not None:
-            converse(services, db, inbound)
-            return
-        receipt = to_receipt(raw)
-        if receipt is None:
-            return  # a kind we do not handle (reaction, media, …): taken in and ignored
-        delivery = actions.find_delivery_for_receipt(db, CHANNEL, receipt.wamid, receipt.ref)
-        if delivery is None:
-            return
-        if receipt.status == "failed" and receipt.window_closed:
-            actions.requeue_delivery_as_template(db, delivery, receipt.error)
-            return
-        actions.record_delivery_receipt(
-            db, delivery, receipt.status, receipt.wamid, error=receipt.error
-        )
-
-    return handle
-
-
-async def process_update(payload: dict[str, Any], context: JobContext) -> None:
-    """Outbox job: a stored message goes through the shared conversation (its replies become
-    delivery jobs); a stored receipt updates the delivery officials see."""
-    services: Services = context.services
-    inbound_id = int(payload["inbound_id"])
-    with services.db.read() as db:
-        row = db.get(ChatInbound, inbound_id)
-    if row is None or row.processed_at is not None:
+def handle_update(services: Services, db: Session, text: str) -> None:
+    """In the drain's transaction: a message goes through the shared conversation (its replies
+    are queued as deliveries); a receipt updates the delivery officials see."""
+    raw: dict[str, Any] = json.loads(text)
+    inbound = to_inbound(raw)
+    if inbound is not None:
+        converse(services, db, inbound)
         return
-    raw = json.loads(row.raw)
-    done = await asyncio.to_thread(process_stored, services, inbound_id, _handler(services, raw))
-    if not done:
-        raise RetryLater(0.5, "an older message of this chat goes first")
+    receipt = to_receipt(raw)
+    if receipt is None:
+        return  # a kind we do not handle (reaction, media, …): taken in and ignored
+    delivery = actions.find_delivery_for_receipt(db, CHANNEL, receipt.wamid, receipt.ref)
+    if delivery is None:
+        return
+    if receipt.status == "failed" and receipt.window_closed:
+        actions.requeue_delivery_as_template(db, delivery, receipt.error)
+        return
+    actions.record_delivery_receipt(
+        db, delivery, receipt.status, receipt.wamid, error=receipt.error
+    )
+
+
+PROCESSOR = Processor(handle_update)

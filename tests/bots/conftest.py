@@ -26,6 +26,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from bots.delivery import channels
+from bots.intake import batcher
+from bots.spool import FileSpool, spool
 from forum.services import Services
 from forum.settings import Settings
 from tests.bots.whatsapp_fake import (
@@ -267,7 +269,9 @@ _update_ids = itertools.count(int(time.time()) % 100_000 * 1000)
 
 
 def drain(services: Services) -> int:
-    """Run the outbox worker until nothing is due, then close the connections it opened."""
+    """Run the outbox worker until nothing is due, then close the connections it opened. The
+    webhook nudges the drain job after answering: wait for that first, as a worker would."""
+    assert batcher(services).wait_settled(), "the webhook never nudged the drain job"
 
     async def run() -> int:
         assert services.worker is not None
@@ -353,6 +357,22 @@ class Chat:
             if label_part.lower() in label.lower():
                 return data
         raise AssertionError(f"no button like {label_part!r} in {self.last_buttons()}")
+
+
+@pytest.fixture(autouse=True)
+def _empty_spool(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The spool file lives beside the test database (shared by the session, emptied between
+    tests like its tables)."""
+    if "services" not in request.fixturenames:
+        yield
+        return
+    services: Services = request.getfixturevalue("services")
+    store = spool(services)
+    if isinstance(store, FileSpool):
+        store.clear()
+    yield
+    if isinstance(store, FileSpool):
+        store.close()
 
 
 @pytest.fixture

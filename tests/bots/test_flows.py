@@ -245,3 +245,27 @@ def test_comment_on_a_closed_consultation_is_refused(
     assert texts[0] == "Konsultasi ini sedang tidak dibuka untuk komentar."
     with services.db.read() as db:
         assert db.exec(select(Comment)).first() is None
+
+
+def test_search_from_chat_uses_the_search_index_with_stemming(
+    chat: Chat, world: World, services: Services
+) -> None:
+    with services.db.write() as db:
+        category = db.exec(select(actions.Category)).first()
+        region = db.exec(select(actions.Region)).first()
+        queue = actions.submit_aspiration(
+            db,
+            world.other_citizen,
+            title="Antrean panjang di kantor kecamatan",
+            body="Pelayanan KTP elektronik sangat lambat, warga menunggu seharian.",
+            category_id=category.id,  # type: ignore[union-attr]
+            region_id=region.id,  # type: ignore[union-attr]
+            agency_id=world.agency.id,
+            visibility=Visibility.public,
+        )
+        actions.publish_aspiration(db, world.moderator, queue)
+    chat.send("/menu")  # the worker indexes the published aspiration
+    # "layanan" is nowhere in the title; the index finds "pelayanan" in the text by its root.
+    texts = chat.send("/cari layanan")
+    assert "Hasil untuk" in texts[0]
+    assert any(queue.ticket in label for label, _ in chat.last_buttons())

@@ -3,8 +3,11 @@ from the database (the update is processed by the worker after the response)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import func, select
 
+from bots.intake import pending_count
 from bots.models import ChatIdentity, ChatInbound
 from forum.models import OutboxJob
 from forum.services import Services
@@ -24,6 +27,7 @@ def test_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
     assert chat.post(update, secret="wrong-secret").status_code == 403
     assert chat.post(update, secret=SECRET + "x").status_code == 403
     assert chat.post(update, secret="").status_code == 403
+    assert pending_count(services) == 0
     assert _count(services, ChatInbound) == 0
     assert _count(services, OutboxJob) == 0
 
@@ -33,10 +37,12 @@ def test_start_answers_after_the_response_from_the_database(
 ) -> None:
     response = chat.post(chat._personalise(load_fixture("message__start")))
     assert response.status_code == 200
-    # Answered before any reply went out: the work waits in the database.
+    # Answered before any reply went out: the update waits on disk (the spool).
     assert fake_telegram.sent(chat.user_id) == []
-    assert _count(services, ChatInbound) == 1
+    assert pending_count(services) == 1
     drain(services)
+    assert pending_count(services) == 0
+    assert _count(services, ChatInbound) == 1  # recorded with its effect
     texts = fake_telegram.texts(chat.user_id)
     assert len(texts) == 1
     assert "Selamat datang di Rembug" in texts[0]
@@ -90,7 +96,7 @@ def test_malformed_bodies_are_refused_without_a_500(chat: Chat, services: Servic
         ).status_code
         == 400
     )
-    assert _count(services, ChatInbound) == 0
+    assert pending_count(services) == 0 and _count(services, ChatInbound) == 0
 
 
 def test_english_speakers_get_english_and_can_switch(
@@ -141,3 +147,84 @@ def test_polling_takes_updates_in_like_the_webhook(
     asyncio.run(asyncio.wait_for(run(), 20))
     assert fake_telegram.texts()[0].startswith("Selamat datang")
     assert _count(services, ChatInbound) == 1
+
+
+def test_an_address_failing_verification_gets_429_but_signed_updates_always_pass(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    update = load_fixture("message__start")
+    for _ in range(20):  # REMBUG_WEBHOOK_FAILURE_LIMIT, default 20 a minute
+        assert chat.post(update, secret="guessing").status_code == 403
+    refused = chat.post(update, secret="guessing")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert chat.post(update, secret=None).status_code == 429
+    # The same address with the right secret is never throttled, however many it sends.
+    for _ in range(60):
+        response = chat.post(chat._personalise(load_fixture("message__start")))
+        assert response.status_code == 200
+    drain(services)
+    assert len(fake_telegram.texts(chat.user_id)) == 60
+    assert chat.post(update, secret="guessing").status_code == 429  # still counted
+
+
+def test_the_failure_limit_and_window_are_settings(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    from bots.guard import GUARD, FailureLimiter
+    from forum.app import build_services
+    from tests.bots.conftest import bot_settings
+
+    settings = bot_settings(
+        database_url,
+        tmp_path,
+        fake_telegram.url,
+        REMBUG_WEBHOOK_FAILURE_LIMIT="3",
+        REMBUG_WEBHOOK_FAILURE_WINDOW="5",
+    )
+    services = build_services(settings)
+    try:
+        limiter: FailureLimiter = services.extensions[GUARD]
+        assert (limiter.limit, limiter.window) == (3, 5.0)
+    finally:
+        services.db.engine.dispose()
+    now = [100.0]
+    limiter = FailureLimiter(3, 5.0, clock=lambda: now[0])
+    assert [limiter.failed("203.0.113.9") for _ in range(4)] == [0, 0, 0, 5]
+    assert limiter.failed("198.51.100.7") == 0  # another address has its own count
+    now[0] += 2.5
+    assert limiter.failed("203.0.113.9") == 3  # Retry-After: the rest of the window
+    now[0] += 2.5
+    assert limiter.failed("203.0.113.9") == 0  # a new window
+
+
+def test_replaying_processed_updates_after_a_crash_has_no_second_effect(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    from bots.intake import process_batch
+    from bots.spool import spool
+
+    for _ in range(3):
+        assert chat.post(chat._personalise(load_fixture("message__start"))).status_code == 200
+    waiting = spool(services).pending(50)
+    assert len(waiting) == 3
+    drain(services)
+    assert len(fake_telegram.texts(chat.user_id)) == 3
+    # A worker that died after the main commit but before the spool heard of it reads the
+    # same updates again: each is recorded with its effect, so the replay does nothing.
+    ran, finished = process_batch(services, waiting)
+    assert ran == [] and finished == 3
+    drain(services)
+    assert len(fake_telegram.texts(chat.user_id)) == 3
+    assert _count(services, ChatInbound) == 3 and pending_count(services) == 0
+
+
+def test_a_failing_update_does_not_spoil_the_others_in_its_batch(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    broken = {"update_id": 777000111, "message": {"message_id": 1, "chat": "not an object"}}
+    assert chat.post(broken).status_code == 200  # taken in: the platform must not resend it
+    assert chat.post(chat._personalise(load_fixture("message__start"))).status_code == 200
+    drain(services)
+    assert fake_telegram.texts(chat.user_id)[0].startswith("Selamat datang")
+    assert pending_count(services) == 1  # kept for another try, not lost

@@ -8,6 +8,7 @@ import json
 
 from sqlmodel import func, select
 
+from bots.intake import pending_count
 from bots.models import ChatDelivery, ChatIdentity, ChatInbound, DeliveryStatus
 from forum.models import OutboxJob
 from forum.services import Services
@@ -60,7 +61,10 @@ def test_signatures_are_checked_over_the_raw_bytes(wa: WaUser, services: Service
     assert escaped != body
     assert wa.post(body, signature=sign(escaped)).status_code == 403
     assert _count(services, ChatInbound) == 0 and _count(services, OutboxJob) == 0
+    assert pending_count(services) == 0
     assert wa.post(body, signature=sign(body, APP_SECRET)).status_code == 200
+    assert pending_count(services) == 1
+    drain(services)
     with services.db.read() as db:
         row = db.exec(select(ChatInbound)).one()
     assert "Pasar Baru — bahaya 🚧 « parah »" in json.loads(row.raw)["message"]["text"]["body"]
@@ -161,3 +165,17 @@ def test_a_failed_receipt_marks_the_delivery_failed_with_meta_error(
         delivery = db.exec(select(ChatDelivery)).one()
     assert delivery.status == DeliveryStatus.failed
     assert "131026" in (delivery.last_error or "")
+
+
+def test_bad_signatures_from_one_address_get_429_but_signed_deliveries_pass(
+    wa: WaUser, services: Services, fake_graph: FakeGraph
+) -> None:
+    body = json.dumps(wa.personalise("message__text")).encode()
+    for _ in range(19):
+        assert wa.post(body, signature="sha256=" + "0" * 64).status_code == 403
+    wrong_token = {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    assert wa.client.get("/webhooks/whatsapp", params=wrong_token).status_code == 403
+    refused = wa.post(body, signature=None)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert wa.client.get("/webhooks/whatsapp", params=wrong_token).status_code == 429
+    assert wa.send("/start")[0].startswith("Selamat datang")  # signed: never throttled
