@@ -44,7 +44,8 @@ DRAIN_JOB = "bots.intake.drain"
 DRAIN_KEY = "bots.intake.drain"  # the job's dedupe key: there is only ever one
 PROCESS_BATCH = 100  # updates per processing transaction
 DRAIN_SECONDS = 1.0  # then other jobs (deliveries, indexing) get their turn
-IDLE_SECONDS = 1.0  # an empty spool is looked at again after this (a missed nudge)
+IDLE_SECONDS = 1.0  # an empty spool is looked at again after this
+LINGER_SECONDS = 10.0  # empty that long: the drain job is done until the next nudge
 GIVE_UP_AFTER = 3  # failed tries of one update
 PRUNE_EVERY = 600.0  # seconds between prunings of the spool's done rows
 
@@ -218,6 +219,7 @@ def _needs_nudge(job: OutboxJob, now: datetime) -> bool:
 class _Progress:
     failures: dict[tuple[str, str], int] = field(default_factory=dict)
     pruned_at: float = 0.0
+    idle_since: float | None = None
 
 
 def _progress(services: Services) -> _Progress:
@@ -274,8 +276,11 @@ def process_batch(
 
 
 async def drain_job(payload: dict[str, Any], context: JobContext) -> None:
-    """Outbox job (one, forever pending): process what waits in the spool for up to
-    DRAIN_SECONDS, then let other jobs run; look again after IDLE_SECONDS when empty."""
+    """Outbox job (only ever one): process what waits in the spool for up to DRAIN_SECONDS,
+    then let other jobs run; when the spool is empty, look again every IDLE_SECONDS for
+    LINGER_SECONDS (a burst keeps it warm), then finish: the next update's nudge makes it due
+    again, and the scheduler's check (``nudge_if_waiting``) catches a nudge that came while
+    it was finishing."""
     services: Services = context.services
     store = spool(services)
     progress = _progress(services)
@@ -285,6 +290,7 @@ async def drain_job(payload: dict[str, Any], context: JobContext) -> None:
         rows = await asyncio.to_thread(store.pending, PROCESS_BATCH)
         if not rows:
             break
+        progress.idle_since = None
         ran, finished = await asyncio.to_thread(process_batch, services, rows)
         hooks = [
             hook(services, row.raw)
@@ -300,8 +306,21 @@ async def drain_job(payload: dict[str, Any], context: JobContext) -> None:
     if time.monotonic() - progress.pruned_at >= PRUNE_EVERY:
         progress.pruned_at = time.monotonic()
         await asyncio.to_thread(store.prune)
-    held = bool(progress.failures)
-    raise RetryLater(2.0 if held else IDLE_SECONDS, "idle: waiting for updates")
+    if progress.failures:
+        raise RetryLater(2.0, "updates waiting for a retry")
+    now = time.monotonic()
+    if progress.idle_since is None:
+        progress.idle_since = now
+    if now - progress.idle_since < LINGER_SECONDS:
+        raise RetryLater(IDLE_SECONDS, "idle: waiting for updates")
+    progress.idle_since = None  # done until the next nudge
+
+
+def nudge_if_waiting(services: Services) -> None:
+    """Scheduler hook: updates in the spool and a drain job that is not due (a nudge that
+    came while the job was finishing) make it due."""
+    if spool(services).count_pending():
+        nudge(services)
 
 
 async def legacy_update_job(payload: dict[str, Any], context: JobContext) -> None:

@@ -20,7 +20,13 @@ from bots.config import SETTINGS, BotSettings
 from bots.delivery import SETTINGS as SETTINGS_KEY
 from bots.delivery import Pace, channels, deliver, register_channel
 from bots.guard import GUARD, FailureLimiter
-from bots.intake import DRAIN_JOB, drain_job, legacy_update_job, register_processor
+from bots.intake import (
+    DRAIN_JOB,
+    drain_job,
+    legacy_update_job,
+    nudge_if_waiting,
+    register_processor,
+)
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.webhook import PROCESSOR as TELEGRAM_PROCESSOR
 from bots.telegram.webhook import UPDATE_JOB, telegram_webhook
@@ -28,7 +34,7 @@ from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from forum.errors import N_
-from forum.extensions import NAV_LINKS, PROFILE_LINKS
+from forum.extensions import NAV_LINKS, PERIODIC, PROFILE_LINKS
 from forum.plugins import Plugin
 from forum.services import Services
 
@@ -73,6 +79,7 @@ def setup(services: Services) -> None:
     register_processor(services, "telegram", TELEGRAM_PROCESSOR)
     register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
     services.job_handlers[DRAIN_JOB] = drain_job
+    services.extensions.setdefault(PERIODIC, []).append(nudge_if_waiting)
     services.job_handlers[UPDATE_JOB] = legacy_update_job
     services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job
     services.job_handlers[DELIVER_JOB] = deliver

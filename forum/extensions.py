@@ -30,3 +30,8 @@ REPORT_PATH = "report_path"
 # list[Callable[[], dict]]: fragments {"paths": {...}, "components": {"schemas": {...}}} that
 # forum.api merges into the one OpenAPI document of /api/v1 (a plugin's own API endpoints).
 OPENAPI_PATHS = "openapi_paths"
+
+# list[Callable[[Services], object]]: called by the scheduler every round (about every 30 s,
+# in the web process running the worker and in ``rembug worker``), each in its own try; for a
+# plugin's safety nets (e.g. processing that a missed wake-up left waiting).
+PERIODIC = "periodic"

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from forum import actions, ratelimit
 from forum.db import optimize
+from forum.extensions import PERIODIC
 from forum.services import Services
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,11 @@ def run_scheduled(services: Services) -> int:
         changed += sum(actions.run_deadlines(db).values())
         ratelimit.forget_old(db)
         actions.forget_login_challenges(db)
+    for hook in services.extensions.get(PERIODIC, []):
+        try:
+            hook(services)
+        except Exception:
+            log.exception("periodic hook %r failed", hook)
     return changed
 
 

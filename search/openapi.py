@@ -76,6 +76,11 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["error", "parameter"],
     "properties": {"error": {"type": "string"}, "parameter": {"type": "string"}},
 }
+THROTTLED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}},
+}
 
 
 def openapi_paths() -> dict[str, Any]:
@@ -111,6 +116,16 @@ def openapi_paths() -> dict[str, Any]:
                             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                         },
                     },
+                    "429": {
+                        "description": "Too many searches from this address; the Retry-After "
+                        "header says how many seconds to wait.",
+                        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Throttled"}
+                            }
+                        },
+                    },
                 },
             }
         }
@@ -122,6 +137,7 @@ def openapi_schemas() -> dict[str, Any]:
         "SearchResult": RESULT_SCHEMA,
         "SearchResponse": RESPONSE_SCHEMA,
         "Error": ERROR_SCHEMA,
+        "Throttled": THROTTLED_SCHEMA,
     }
 
 

@@ -228,3 +228,27 @@ def test_a_failing_update_does_not_spoil_the_others_in_its_batch(
     drain(services)
     assert fake_telegram.texts(chat.user_id)[0].startswith("Selamat datang")
     assert pending_count(services) == 1  # kept for another try, not lost
+
+
+def test_an_update_the_drain_job_was_not_woken_for_is_taken_by_the_scheduler(
+    chat: Chat, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    """The drain job finishes when the spool stays empty; an update stored just as it finished
+    (its nudge saw the job still running) is not left waiting for the next citizen."""
+    import json
+
+    from bots.spool import Incoming, spool
+    from bots.telegram.inbound import chat_key
+    from forum.runtime import run_scheduled
+
+    update = chat._personalise(load_fixture("message__start"))
+    raw = json.dumps(update)
+    assert spool(services).put(
+        [Incoming("telegram", str(update["update_id"]), chat_key(update), raw)]
+    ) == [True]
+    with services.db.read() as db:
+        assert db.exec(select(OutboxJob)).all() == []  # nobody woke a drain job
+    run_scheduled(services)  # the scheduler's round
+    drain(services)
+    assert fake_telegram.texts(chat.user_id)[0].startswith("Selamat datang")
+    assert pending_count(services) == 0
