@@ -3,6 +3,7 @@ contribution opens a case (never lost: same transaction), role changes are audit
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from forum import actions as forum_actions
@@ -18,7 +19,7 @@ from forum.models import (
 )
 from moderation.actions import audit, is_established, open_case
 from moderation.config import ModerationConfig
-from moderation.models import CaseReason
+from moderation.models import Appeal, CaseReason, ModerationCase
 
 
 def subscribe(bus: EventBus, config: ModerationConfig) -> None:
@@ -101,5 +102,26 @@ def subscribe(bus: EventBus, config: ModerationConfig) -> None:
         audit(db, event.actor_id, f"2fa-{event.change}", "account", event.account_id)
 
     bus.subscribe(ev.TwoFactorChanged, two_factor_changed)
+
+    def accounts_merged(db: Session, event: ev.AccountsMerged) -> None:
+        """The cases and appeals of a chat-only account follow its contributions into the web
+        account it was merged into (the audit keeps the ids it recorded then)."""
+        for model in (ModerationCase, Appeal):
+            db.execute(
+                update(model)
+                .where(col(model.author_id) == event.from_account_id)
+                .values(author_id=event.into_account_id)
+            )
+        audit(
+            db,
+            event.into_account_id,
+            "account-merged",
+            "account",
+            event.into_account_id,
+            before={"account_id": event.from_account_id},
+            after={"account_id": event.into_account_id},
+        )
+
+    bus.subscribe(ev.AccountsMerged, accounts_merged)
     bus.subscribe(ev.OfficialResponsePublished, response_published)
     bus.subscribe(ev.OfficialResponseEdited, response_edited)

@@ -13,6 +13,7 @@ from bots.models import ChatIdentity
 from forum import actions as forum_actions
 from forum.models import Account, Aspiration, Comment, Support, Visibility
 from forum.services import Services
+from moderation.models import ModerationCase
 from tests.bots.conftest import Chat
 from tests.conftest import Browser, World
 
@@ -144,6 +145,9 @@ def test_linking_merges_what_the_chat_did_before_into_the_web_account(
         assert db.get(Aspiration, theirs.id).support_count == 1  # type: ignore[union-attr]
         retired = db.get(Account, chat_only)
         assert retired is not None and not retired.is_active
+        # The comment's moderation case follows it, so the queue names the web account.
+        case = db.exec(select(ModerationCase).where(ModerationCase.comment_id == comment.id)).one()
+        assert case.author_id == world.citizen.id
     assert _chat_account(services, chat.user_id) == world.citizen.id
     # The web profile shows the earlier chat comment among "My comments".
     assert "Komentar dari Telegram sebelum ditautkan" in browser.get("/saya").text
