@@ -1,10 +1,11 @@
-"""The ``rembug`` command: serve, migrate, demo, worker, create-user, reset-2fa."""
+"""The ``rembug`` command: serve, migrate, demo, worker, create-user, reset-2fa, totp-code."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -183,6 +184,23 @@ def cmd_reset_2fa(args: argparse.Namespace) -> int:
         services.db.engine.dispose()
 
 
+def cmd_totp_code(args: argparse.Namespace) -> int:
+    """The current code of a setup key, as an authenticator app would show it (the demo's
+    staff keys without a phone; checking an app's clock)."""
+    from forum import totp
+
+    try:
+        secret = totp.from_b32(args.key)
+    except ValueError:
+        print("Kunci tidak valid / not a valid base32 setup key", file=sys.stderr)
+        return 2
+    step = totp.current_step()
+    left = totp.STEP_SECONDS - int(time.time()) % totp.STEP_SECONDS
+    print(totp.code_at(secret, step))
+    print(f"berlaku {left} detik lagi / valid for {left} more seconds", file=sys.stderr)
+    return 0
+
+
 def cmd_copy_db(args: argparse.Namespace) -> int:
     from forum.copydb import CopyError, copy_database
 
@@ -241,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("email")
     reset.set_defaults(func=cmd_reset_2fa)
+
+    code = sub.add_parser(
+        "totp-code", help="print the current two-factor code of a setup key (demo, testing)"
+    )
+    code.add_argument("key", help="the base32 setup key")
+    code.set_defaults(func=cmd_totp_code)
 
     from forum.app import PLUGINS  # the packages' own commands (reindex, telegram …)
 

@@ -40,6 +40,16 @@ def b32(secret: bytes) -> str:
     return base64.b32encode(secret).decode().rstrip("=")
 
 
+def from_b32(key: str) -> bytes:
+    """A setup key as typed (any case, spaces or dashes, padding optional) back to bytes;
+    ValueError when it is not base32."""
+    key = "".join(key.split()).replace("-", "").upper()
+    try:
+        return base64.b32decode(key + "=" * (-len(key) % 8))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("not a base32 key") from exc
+
+
 def step_at(unix_time: float) -> int:
     return int(unix_time // STEP_SECONDS)
 

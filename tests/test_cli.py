@@ -81,6 +81,14 @@ def test_migrate_then_demo_then_create_user(fresh_env: dict[str, str]) -> None:
     settings = Settings.from_env({**RUN_WORKER_OFF, **fresh_env})
     services = build_services(settings)
     _, password, key, _ = staff["rahmat.hidayat@contoh.id"]
+    # Without a phone, `rembug totp-code KEY` shows the code an authenticator app would.
+    shown = rembug(fresh_env, "totp-code", key)
+    assert shown.returncode == 0, shown.stderr
+    code = shown.stdout.strip()
+    assert len(code) == 6 and code.isdigit() and "detik" in shown.stderr
+    assert rembug(fresh_env, "totp-code", "not base32!").returncode == 2
+    if code != pyotp.TOTP(key).now():  # the 30-second step turned meanwhile: take the new one
+        code = rembug(fresh_env, "totp-code", key).stdout.strip()
     with services.db.write() as db:
         step = actions.log_in(
             db,
@@ -97,7 +105,7 @@ def test_migrate_then_demo_then_create_user(fresh_env: dict[str, str]) -> None:
         admin, _, _, _ = actions.complete_login(
             db,
             challenge_token=step.token,
-            code=pyotp.TOTP(key).now(),
+            code=code,
             secret_key=settings.secret_key,
             ip="127.0.0.1",
             user_agent="test",
