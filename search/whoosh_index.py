@@ -479,6 +479,9 @@ class WhooshIndex:
         self._ix: Any = None
         self._ix_stamp: tuple[int, int] | None = None
         self._cache = _Cache()
+        # Processes writing a rebuild (Whoosh's multiprocessing writer, one segment each):
+        # `rembug reindex` raises it; in-process callers (tests, the app) keep one.
+        self.rebuild_procs = 1
         self._ensure()
 
     # --- where the live index is -------------------------------------------------------------
@@ -567,7 +570,8 @@ class WhooshIndex:
         """Write every document into a new folder with one writer, then swap ``CURRENT``."""
         name = self._create_folder()
         ix = whoosh_index.open_dir(str(self.folder / name))
-        writer = ix.writer(limitmb=512, procs=1, multisegment=False)
+        procs = max(self.rebuild_procs, 1)
+        writer = ix.writer(limitmb=256, procs=procs, multisegment=procs > 1)
         count = 0
         try:
             for doc in documents:
