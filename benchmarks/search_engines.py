@@ -136,7 +136,7 @@ def corpus(count: int, seed: int = 7) -> list[tuple[str, str]]:
     roots = [w for w in root_words() if "-" not in w and 4 <= len(w) <= 9]
     rng.shuffle(roots)
     roots = roots[:6000]
-    general = list(itertools.accumulate(1 / (rank + 3) ** 1.25 for rank in range(len(roots))))
+    general = list(itertools.accumulate(1 / (rank + 30) ** 1.25 for rank in range(len(roots))))
     topics = [rng.sample(roots[:3000], 200) for _ in range(60)]
     in_topic = list(itertools.accumulate(1 / (rank + 1) for rank in range(200)))
     form_weights = list(itertools.accumulate(1 / (rank + 1) ** 2 for rank in range(len(FORMS))))
@@ -145,7 +145,7 @@ def corpus(count: int, seed: int = 7) -> list[tuple[str, str]]:
     def content(topic: list[str]) -> str:
         draw = rng.random()
         if draw < 0.04:
-            return pseudo_word(int(rng.random() ** (-1 / 0.5)))
+            return pseudo_word(int(500 * rng.random() ** (-1 / 0.5)))
         if draw < 0.64:
             root = rng.choices(topic, cum_weights=in_topic)[0]
         else:

@@ -37,14 +37,14 @@ import numpy as np
 from whoosh import columns
 from whoosh import index as whoosh_index
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import COLUMN, ID, STORED, FieldType, Schema
+from whoosh.fields import COLUMN, ID, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.matching.wrappers import FilterMatcher
 
 from search.index import FACETS, Hit, IndexDocument, SearchQuery, SearchResults
 
 WRITE_LOCK_TIMEOUT = 60.0
-SCHEMA_VERSION = 2  # bump when the schema changes: an older live index is replaced (reindex)
+SCHEMA_VERSION = 3  # bump when the schema changes: an older live index is replaced (reindex)
 TITLE_REPEAT = 2  # title terms count twice (the title boost), as in the other engines
 K1, B = 1.2, 0.75  # BM25
 NONE = 0  # "no value" in the integer facet columns (ids start at 1)
@@ -107,8 +107,9 @@ def _schema() -> Schema:
     return Schema(
         key=ID(stored=True, unique=True),
         terms=TermsField(),
-        # "title terms\nbody terms": quoted phrases are checked against it.
-        seq=STORED(),
+        # "title terms\nbody terms": quoted phrases are checked against it. A column, not a
+        # stored field, so reading a hit's key does not unpickle the text too.
+        seq=COLUMN(columns.VarBytesColumn()),
         length=_number_column("I"),
         kind=_number_column("B"),
         status=_number_column("B"),
@@ -141,7 +142,7 @@ def _fields(doc: IndexDocument) -> dict[str, Any]:
     return {
         "key": doc.key,
         "terms": terms,
-        "seq": " ".join(doc.title_terms) + "\n" + " ".join(doc.body_terms),
+        "seq": (" ".join(doc.title_terms) + "\n" + " ".join(doc.body_terms)).encode(),
         "length": len(terms),
         "kind": _code(doc.kind),
         "status": _code(doc.status),
@@ -431,10 +432,10 @@ def _restrict(segment: _Segment, match: _Match, query: SearchQuery, exclude: int
 
 def _phrases(segment: _Segment, match: _Match, phrases: Sequence[Sequence[str]]) -> _Match:
     """Keep the documents where every phrase appears (in the title or in the body)."""
-    stored = segment.reader.stored_fields
+    sequences = segment.reader.column_reader("seq", translate=False)
     keep = np.zeros(len(match.docs), dtype=bool)
     for position, docnum in enumerate(match.docs.tolist()):
-        parts = [part.split() for part in stored(docnum).get("seq", "").split("\n")]
+        parts = [part.split() for part in sequences[docnum].decode().split("\n")]
         keep[position] = all(any(_contains_phrase(p, phrase) for p in parts) for phrase in phrases)
     return _Match(match.docs[keep], match.scores[keep])
 
@@ -493,7 +494,8 @@ class WhooshIndex:
             return
         # An index written by an older schema cannot be read: start empty (run reindex).
         ix = whoosh_index.open_dir(str(self.live_folder()))
-        current = "version" in ix.schema and isinstance(ix.schema["terms"], TermsField)
+        version = ix.schema["version"].column_type if "version" in ix.schema else None
+        current = getattr(version, "_default", None) == SCHEMA_VERSION
         ix.close()
         if not current:
             self._swap_to(self._create_folder())
