@@ -221,14 +221,17 @@ def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:
 
 
 def queries(texts: list[tuple[str, str]], words: int, count: int, seed: int) -> list[str]:
-    """Queries of ``words`` words taken from real documents (so they have answers)."""
+    """Queries of ``words`` words taken from the documents (so they have answers); each word
+    must leave a term after analysis (a stopword-only query would list everything)."""
     rng = random.Random(seed)
     result = []
     while len(result) < count:
         body = [w for w in rng.choice(texts)[1].split() if w not in FUNCTION]
         if len(body) >= words:
             start = rng.randrange(len(body) - words + 1)
-            result.append(" ".join(body[start : start + words]))
+            span = body[start : start + words]
+            if all(analyze(w) for w in span):
+                result.append(" ".join(span))
     return result
 
 
