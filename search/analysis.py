@@ -307,13 +307,58 @@ def root_words() -> tuple[str, ...]:
     return tuple(line for line in lines if line and not line.startswith("#"))
 
 
-@lru_cache(maxsize=500_000)
+# Word -> stem and token -> terms caches. Module level and unlocked (dict reads and writes are
+# atomic); bounded so a flood of made-up words cannot grow them without limit.
+MAX_CACHED = 1_000_000
+_STEMS: dict[str, str] = {}
+_TOKEN_TERMS: dict[str, tuple[str, ...]] = {}
+STEM_CACHE_HEADER = "# rembug stem cache v1: word<TAB>stem (delete this file to start afresh)"
+
+
 def stem(word: str) -> str:
-    """Sastrawi stem of one lowercase word. Module level and cached: the vocabulary is small
-    and the stemmer (about 4,000 words/s) is otherwise the indexing bottleneck."""
-    if len(word) < MIN_STEM_LENGTH or word.isdigit():
-        return word
-    return _stemmer().stem_word(word) or word
+    """Sastrawi stem of one lowercase word. Cached: the vocabulary is small and the stemmer
+    (about 4,000 words/s) is otherwise the indexing bottleneck."""
+    found = _STEMS.get(word)
+    if found is None:
+        if len(word) < MIN_STEM_LENGTH or word.isdigit():
+            found = word
+        else:
+            found = _stemmer().stem_word(word) or word
+        if len(_STEMS) < MAX_CACHED:
+            _STEMS[word] = found
+    return found
+
+
+def clear_caches() -> None:
+    _STEMS.clear()
+    _TOKEN_TERMS.clear()
+
+
+def load_stem_cache(path: Path) -> int:
+    """Add the stems saved by ``save_stem_cache`` (a rebuild then stems only new words);
+    returns how many were read. A missing or foreign file is ignored."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return 0
+    if not lines or lines[0] != STEM_CACHE_HEADER:
+        return 0
+    count = 0
+    for line in lines[1:]:
+        word, _, stemmed = line.partition("\t")
+        if word and stemmed and TOKEN_RE.fullmatch(word) and len(_STEMS) < MAX_CACHED:
+            _STEMS.setdefault(word, stemmed)
+            count += 1
+    return count
+
+
+def save_stem_cache(path: Path) -> None:
+    """Write the cached stems next to the index (atomically), for the next rebuild."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    body = "".join(f"{word}\t{stemmed}\n" for word, stemmed in list(_STEMS.items()))
+    temporary.write_text(STEM_CACHE_HEADER + "\n" + body, encoding="utf-8")
+    temporary.replace(path)
 
 
 def normalise(text: str) -> str:
@@ -340,11 +385,24 @@ def terms_of_word(word: str) -> list[str]:
     return [part for part in stemmed.split("-") if part and part not in STOPWORDS]
 
 
+def _token_terms(token: str) -> tuple[str, ...]:
+    terms: list[str] = []
+    for word in INFORMAL.get(token, token).split():
+        terms.extend(terms_of_word(word))
+    return tuple(terms)
+
+
 def analyze(text: str) -> list[str]:
     """Index terms of ``text`` in order (positions matter for phrase queries)."""
     terms: list[str] = []
-    for word in words(text):
-        terms.extend(terms_of_word(word))
+    cache = _TOKEN_TERMS
+    for token in TOKEN_RE.findall(normalise(text)):
+        found = cache.get(token)
+        if found is None:
+            found = _token_terms(token)
+            if len(cache) < MAX_CACHED:
+                cache[token] = found
+        terms.extend(found)
     return terms
 
 

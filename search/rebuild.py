@@ -8,12 +8,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from forum.models import Aspiration, Comment, OfficialResponse, OutboxJob, Section, utcnow
+from search.analysis import load_stem_cache, save_stem_cache
 from search.documents import all_keys, load_source, to_document
 from search.index import IndexDocument
 from search.service import get_index
@@ -62,14 +64,25 @@ def documents(db: Session, on_each: Callable[[], None]) -> Iterator[IndexDocumen
             yield to_document(db, source)
 
 
-def reindex(services: Any, stream: TextIO = sys.stderr) -> int:
-    """Rebuild the index; returns how many documents it holds."""
+def stem_cache_path(services: Any) -> Path:
+    return Path(services.settings.data_dir) / "search" / "stems.tsv"
+
+
+def reindex(services: Any, stream: TextIO = sys.stderr, procs: int = 1) -> int:
+    """Rebuild the index; returns how many documents it holds. The stems found are saved
+    next to the index, so the next rebuild runs the (slow) stemmer on new words only.
+    ``procs`` > 1 lets an engine that can (Whoosh) write with that many processes."""
     index = get_index(services)
+    if hasattr(index, "rebuild_procs"):
+        index.rebuild_procs = procs
     started = utcnow()
+    cache = stem_cache_path(services)
+    load_stem_cache(cache)
     with services.db.read() as db:
         progress = Progress(count_candidates(db), stream)
         count = index.rebuild(documents(db, progress.step))
         progress.finish()
+    save_stem_cache(cache)
     with services.db.read() as db:
         payloads = db.exec(
             select(OutboxJob.payload).where(

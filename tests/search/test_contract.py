@@ -207,3 +207,30 @@ def test_rebuild_replaces_everything(index: SearchIndex) -> None:
     assert index.rebuild([doc(9, "Banjir", "Banjir setiap hujan")]) == 1
     assert keys(index, "banjir") == ["aspiration:9"]
     assert keys(index, "layanan") == []
+
+
+def test_counts_follow_updates_and_deletions(index: SearchIndex) -> None:
+    moved = doc(
+        1,
+        "Pelayanan KTP lambat",
+        "Pelayanan di kelurahan lambat sekali",
+        agency=2,
+        category=1,
+        region=1,
+        status="routed",
+    )
+    index.upsert([moved])
+    index.delete(["section:5"])
+    result = index.search(SearchQuery(parsed=parse_query("layanan")))
+    assert result.total == 3
+    assert result.facets["agency"] == {"2": 2, "1": 1}
+    assert result.facets["kind"] == {"aspiration": 2, "comment": 1}
+    assert keys(index, "layanan", agency=2) == ["aspiration:1", "aspiration:3"] or set(
+        keys(index, "layanan", agency=2)
+    ) == {"aspiration:1", "aspiration:3"}
+
+
+def test_a_phrase_does_not_run_from_the_title_into_the_body(index: SearchIndex) -> None:
+    # "Pelayanan KTP lambat" / "Pelayanan di kelurahan lambat sekali"
+    assert keys(index, '"ktp lambat"') == ["aspiration:1"]
+    assert keys(index, '"lambat pelayanan"') == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -253,4 +254,7 @@ def test_comments_sections_and_reindex(world: World, browser) -> None:  # type: 
     assert reindex(world.services, progress) == 2 + 1  # ... is rebuilt from the database
     assert "100%" in progress.getvalue()
     assert "Ketentuan umum" in results(browser, "berkembang")
+    # The stems are kept next to the index for the next rebuild.
+    saved = (Path(world.services.settings.data_dir) / "search" / "stems.tsv").read_text()
+    assert "mengembangkan\tkembang\n" in saved
     assert '<a href="/cari"' in browser.get("/").text  # the header link

@@ -3,9 +3,18 @@ LGPL-3 root list) against Snowball's Indonesian stemmer (the algorithm PostgreSQ
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import Stemmer as snowball
 
-from search.analysis import analyze, stem
+from search.analysis import (
+    STEM_CACHE_HEADER,
+    analyze,
+    clear_caches,
+    load_stem_cache,
+    save_stem_cache,
+    stem,
+)
 
 # Each line is one family: every word should reduce to the same stem.
 FAMILIES = """\
@@ -80,3 +89,19 @@ def test_informal_spellings_and_stopwords_are_normalised() -> None:
         "sudah lapor untuk perbaikan karena belum"
     )
     assert "yang" not in analyze("yang") and analyze("Pelayanan") == ["layan"]
+
+
+def test_saved_stems_are_reused_and_a_foreign_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "stems.tsv"
+    assert stem("pelayanan") == "layan"
+    save_stem_cache(path)
+    assert "pelayanan\tlayan" in path.read_text(encoding="utf-8").splitlines()
+    clear_caches()
+    path.write_text(f"{STEM_CACHE_HEADER}\npelayanan\tlayanan-saved\n", encoding="utf-8")
+    assert load_stem_cache(path) == 1
+    assert stem("pelayanan") == "layanan-saved"  # from the file, not the stemmer
+    clear_caches()
+    path.write_text("pelayanan\tsomething else\n", encoding="utf-8")
+    assert load_stem_cache(path) == 0
+    assert load_stem_cache(tmp_path / "missing.tsv") == 0
+    assert stem("pelayanan") == "layan"
