@@ -11,6 +11,7 @@ from forum.extensions import (
     MORE_LIKE_THIS,
     NAV_LINKS,
     OPENAPI_PATHS,
+    PERIODIC,
     SEARCH_ITEMS,
     SIMILAR_ASPIRATIONS,
 )
@@ -25,6 +26,7 @@ from search.analysis import parse_query
 from search.documents import visible_sources
 from search.index import SearchQuery
 from search.openapi import openapi_fragment
+from search.rebuild import REBUILD_JOB, rebuild_if_empty, run_rebuild_job
 from search.service import (
     BACKEND,
     INDEX_KEY,
@@ -40,6 +42,8 @@ HERE = Path(__file__).resolve().parent
 def setup(services: Services) -> None:
     services.extensions[INDEX_KEY] = build_index(services.settings, services.db.engine)
     subscribers.subscribe(services)
+    services.job_handlers[REBUILD_JOB] = run_rebuild_job
+    services.extensions.setdefault(PERIODIC, []).append(rebuild_if_empty)
     extensions = make_extensions(services)
     services.extensions[SIMILAR_ASPIRATIONS] = extensions["similar_aspirations"]
     services.extensions[MORE_LIKE_THIS] = extensions["more_like_this"]

@@ -3,7 +3,10 @@ the engine builds aside and swaps; changes made meanwhile are re-applied after t
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +17,16 @@ from typing import Any, TextIO
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from forum.models import Aspiration, Comment, OfficialResponse, OutboxJob, Section, utcnow
+from forum.models import (
+    Aspiration,
+    Comment,
+    JobStatus,
+    OfficialResponse,
+    OutboxJob,
+    Section,
+    utcnow,
+)
+from forum.outbox import JobContext, enqueue
 from search.analysis import load_stem_cache, save_stem_cache
 from search.documents import all_keys, load_source, to_document
 from search.index import IndexDocument
@@ -93,3 +105,36 @@ def reindex(services: Any, stream: TextIO = sys.stderr, procs: int = 1) -> int:
         if keys:
             sync_documents(db, index, keys)
     return count
+
+
+# --- an empty index over a database that has content ----------------------------------------
+
+REBUILD_JOB = "search.rebuild"
+log = logging.getLogger(__name__)
+
+
+def rebuild_if_empty(services: Any) -> bool:
+    """Scheduler hook (in the worker): an index that holds nothing while the database has
+    published content — a new host, a lost index folder, an index of an older schema that the
+    engine replaced on upgrade — is rebuilt by a job, without an operator. True when queued."""
+    if get_index(services).count() > 0:
+        return False
+    with services.db.read() as db:
+        waiting = db.exec(
+            select(OutboxJob.id).where(
+                OutboxJob.kind == REBUILD_JOB,
+                col(OutboxJob.status).in_((JobStatus.pending, JobStatus.running)),
+            )
+        ).first()
+        if waiting is not None or count_candidates(db) == 0:
+            return False
+    with services.db.write() as db:
+        enqueue(db, REBUILD_JOB, {})
+    log.warning("the search index is empty but the database has content: rebuilding it")
+    return True
+
+
+async def run_rebuild_job(payload: dict[str, Any], context: JobContext) -> None:
+    services = context.services
+    count = await asyncio.to_thread(reindex, services, io.StringIO())
+    log.warning("search index rebuilt: %s documents", count)

@@ -492,7 +492,8 @@ class WhooshIndex:
         if not self._pointer.exists():
             self._swap_to(self._create_folder())
             return
-        # An index written by an older schema cannot be read: start empty (run reindex).
+        # An index written by an older schema cannot be read: start empty (the worker sees an
+        # empty index over a database with content and rebuilds it: search.rebuild).
         ix = whoosh_index.open_dir(str(self.live_folder()))
         version = ix.schema["version"].column_type if "version" in ix.schema else None
         current = getattr(version, "_default", None) == SCHEMA_VERSION

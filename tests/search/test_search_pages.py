@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from forum import actions
-from forum.models import Aspiration, Category, Region, Visibility
+from forum.models import Aspiration, Category, OutboxJob, Region, Visibility
 from forum.services import Services
 from search.analysis import parse_query
 from search.index import SearchQuery
@@ -258,3 +258,28 @@ def test_comments_sections_and_reindex(world: World, browser) -> None:  # type: 
     saved = (Path(world.services.settings.data_dir) / "search" / "stems.tsv").read_text()
     assert "mengembangkan\tkembang\n" in saved
     assert '<a href="/cari"' in browser.get("/").text  # the header link
+
+
+def test_an_empty_index_over_a_database_with_content_rebuilds_itself(
+    world: World,
+    browser,  # type: ignore[no-untyped-def]
+) -> None:
+    """A new host, a lost index folder or an index replaced on upgrade: the worker's scheduler
+    notices and rebuilds it, without an operator running reindex."""
+    from forum.runtime import run_scheduled
+
+    aspiration(world, "Pelayanan puskesmas lambat", "Antrean di puskesmas kecamatan lama sekali.")
+    drain(world.services)
+    assert "Pelayanan puskesmas lambat" in results(browser, "layanan")
+    run_scheduled(world.services)
+    drain(world.services)  # a full index: nothing to do
+    with world.services.db.read() as db:
+        assert not db.exec(select(OutboxJob).where(OutboxJob.kind == "search.rebuild")).all()
+    get_index(world.services).rebuild([])  # the index is lost
+    assert "Pelayanan puskesmas lambat" not in results(browser, "layanan")
+    run_scheduled(world.services)
+    run_scheduled(world.services)  # queued once, however often the scheduler looks
+    with world.services.db.read() as db:
+        assert len(db.exec(select(OutboxJob).where(OutboxJob.kind == "search.rebuild")).all()) == 1
+    drain(world.services)
+    assert "Pelayanan puskesmas lambat" in results(browser, "layanan")
