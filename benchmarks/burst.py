@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 import uvicorn
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -49,7 +49,7 @@ from starlette.routing import Route
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bots.models import ChatInbound  # noqa: E402
+from bots.intake import pending_count  # noqa: E402
 from forum import actions  # noqa: E402
 from forum.app import build_services  # noqa: E402
 from forum.db import migrate  # noqa: E402
@@ -405,14 +405,8 @@ def main() -> int:
         # the stored updates: wait for that backlog.
         drain_start = time.perf_counter()
         while True:
-            with services.db.read() as db:
-                unprocessed = int(
-                    db.exec(
-                        select(func.count())
-                        .select_from(ChatInbound)
-                        .where(col(ChatInbound.processed_at).is_(None))
-                    ).one()
-                )
+            # The spool: its own file beside an SQLite database, chat_inbound on PostgreSQL.
+            unprocessed = pending_count(services)
             if unprocessed == 0 or time.perf_counter() - drain_start > args.drain_seconds:
                 break
             print(f"  chat backlog: {unprocessed} updates to process", flush=True)
