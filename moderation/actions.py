@@ -119,6 +119,9 @@ def _texts(comment: Comment | None, aspiration: Aspiration | None) -> list[tuple
     return [("title", aspiration.title), ("body", aspiration.body)]
 
 
+OTHER_AUTHORS_CAP = 20  # moderation.screens.repeated_text scores up to 20 other authors
+
+
 def open_case(
     db: Session,
     config: ModerationConfig,
@@ -136,13 +139,20 @@ def open_case(
     texts = _texts(comment, aspiration)
     print_ = fingerprint(" ".join(text for _, text in texts))
     since = now - CAMPAIGN_WINDOW
-    # Two aggregates over the (fingerprint, opened_at) index: flat however big the campaign.
+    # Bounded look-ups over the (fingerprint, opened_at) index — whether this author sent the
+    # text before, and up to OTHER_AUTHORS_CAP other authors (the screen's score stops
+    # there) — so a case costs the same however big the campaign grows.
     same_text = (ModerationCase.fingerprint == print_, col(ModerationCase.opened_at) >= since)
     mine = col(ModerationCase.author_id) == item.author_id
-    same_author = db.exec(select(func.count()).where(*same_text, mine)).one()
-    other_authors = db.exec(
-        select(func.count(func.distinct(ModerationCase.author_id))).where(*same_text, ~mine)
-    ).one()
+    same_author = len(db.exec(select(ModerationCase.id).where(*same_text, mine).limit(1)).all())
+    others = (
+        select(ModerationCase.author_id)
+        .where(*same_text, ~mine)
+        .distinct()
+        .limit(OTHER_AUTHORS_CAP)
+        .subquery()
+    )
+    other_authors = db.exec(select(func.count()).select_from(others)).one()
     screen_config = _screen_config(db, config)
     results: list[tuple[str, Hit]] = []
     for field, text in texts:
