@@ -1292,6 +1292,30 @@ def submit_comment(
 
 
 def _comment_counts(db: Session, comment: Comment, delta: int) -> None:
+    """``comment`` became visible (+1) or stopped being visible (-1). The published counts
+    follow what readers see: a thread shows only under a visible root, so a root takes its
+    visible replies with it, and a reply under a hidden or removed root changes only its
+    root's reply count."""
+    if comment.root_id is not None:
+        db.execute(
+            update(Comment)
+            .where(col(Comment.id) == comment.root_id)
+            .values(reply_count=Comment.reply_count + delta)
+        )
+        root = db.get(Comment, comment.root_id)
+        if root is None or root.status != ContentStatus.published or root.hidden_at is not None:
+            return
+    else:
+        visible_replies = db.exec(
+            select(func.count())
+            .select_from(Comment)
+            .where(
+                Comment.root_id == comment.id,
+                Comment.status == ContentStatus.published,
+                col(Comment.hidden_at).is_(None),
+            )
+        ).one()
+        delta *= 1 + int(visible_replies)
     db.execute(
         update(Consultation)
         .where(col(Consultation.id) == comment.consultation_id)
@@ -1302,12 +1326,6 @@ def _comment_counts(db: Session, comment: Comment, delta: int) -> None:
             update(Section)
             .where(col(Section.id) == comment.section_id)
             .values(comment_count=Section.comment_count + delta)
-        )
-    if comment.root_id is not None:
-        db.execute(
-            update(Comment)
-            .where(col(Comment.id) == comment.root_id)
-            .values(reply_count=Comment.reply_count + delta)
         )
 
 

@@ -458,3 +458,59 @@ def test_chat_only_citizen_can_contribute(world: World) -> None:
             channel=actions.Channel.telegram,
         )
     assert comment.status == "pending" and comment.channel == "telegram"
+
+
+def test_published_counts_follow_what_readers_see_when_a_thread_root_goes(
+    world: World, browser: Browser
+) -> None:
+    """A hidden, taken-down or withdrawn root hides its whole thread from the page, so the
+    consultation's and section's counts drop by the root and its visible replies, and come
+    back with them; a reply published under a hidden root does not count until it shows."""
+    consultation = world.consultation()
+    db_write = world.services.db.write
+
+    def counts() -> tuple[int, int]:
+        with world.services.db.read() as db:
+            c = db.get(Consultation, consultation.id)
+            s = db.exec(select(Section).where(Section.consultation_id == consultation.id)).first()
+            assert c is not None and s is not None
+            return c.comment_count, s.comment_count
+
+    with db_write() as db:
+        live = db.get(Consultation, consultation.id)
+        section = db.exec(select(Section).where(Section.consultation_id == consultation.id)).first()
+        root = actions.submit_comment(
+            db, world.citizen, live, body="Akar utas tentang pasal satu.", section_id=section.id
+        )
+        actions.publish_comment(db, world.moderator, root)
+        for n in range(2):
+            reply = actions.submit_comment(
+                db,
+                world.other_citizen,
+                live,
+                body=f"Balasan nomor {n} untuk akar utas.",
+                section_id=section.id,
+                parent_id=root.id,
+            )
+            actions.publish_comment(db, world.moderator, reply)
+    assert counts() == (3, 3)
+    with db_write() as db:
+        actions.hide_content(db, world.moderator, comment=db.get(Comment, root.id))
+    assert counts() == (0, 0)
+    with db_write() as db:  # a late reply approved while its thread is hidden
+        late = actions.submit_comment(
+            db,
+            world.other_citizen,
+            db.get(Consultation, consultation.id),
+            body="Balasan yang disetujui saat utas disembunyikan.",
+            section_id=section.id,
+            parent_id=root.id,
+        )
+        actions.publish_comment(db, world.moderator, late)
+    assert counts() == (0, 0)
+    with db_write() as db:
+        actions.restore_content(db, world.moderator, comment=db.get(Comment, root.id))
+    assert counts() == (4, 4)
+    with db_write() as db:
+        actions.withdraw_comment(db, world.citizen, db.get(Comment, root.id))
+    assert counts() == (0, 0)
