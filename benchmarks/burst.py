@@ -26,11 +26,9 @@ import itertools
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,16 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import func
 from sqlmodel import select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from telegram_kit import fake_bot_api, free_port, tg_update  # noqa: E402
 
 from bots.intake import pending_count  # noqa: E402
 from forum import actions  # noqa: E402
@@ -63,41 +58,6 @@ TOKEN = "7000000001:BENCHfakeToken_0123456789abcdefghij"  # noqa: S105 - a fake 
 SECRET = "bench-secret-token"  # noqa: S105 - throwaway
 SECRET_KEY = "burst-secret-key-0123456789-0123456789-abcdef"  # noqa: S105 - throwaway
 BODY = "Saluran air di lingkungan kami tersumbat dan meluap setiap hujan, mohon ditangani."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fake_bot_api() -> str:
-    """A Bot API that accepts everything (replies to the Telegram citizens go here)."""
-    ids = itertools.count(1)
-
-    async def endpoint(request: Request) -> JSONResponse:
-        method = request.path_params["method"]
-        form = await request.form()
-        result: object = True
-        if method == "getMe":
-            result = {"id": 7000000001, "is_bot": True, "first_name": "Rembug", "username": "R"}
-        elif method in ("sendMessage", "editMessageText"):
-            result = {
-                "message_id": next(ids),
-                "date": int(time.time()),
-                "chat": {"id": int(str(form.get("chat_id") or 0)), "type": "private"},
-            }
-        return JSONResponse({"ok": True, "result": result})
-
-    port = free_port()
-    app = Starlette(routes=[Route("/bot{token}/{method}", endpoint, methods=["POST", "GET"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{port}"
 
 
 @dataclass
@@ -143,35 +103,6 @@ def seed(services: Services, clients: int) -> Seeded:
             )
         assert agency.id is not None
         return Seeded(sessions, category, region, agency.id)
-
-
-def tg_update(
-    update_id: int, user: int, *, text: str | None = None, data: str | None = None
-) -> dict:
-    person = {"id": user, "is_bot": False, "first_name": f"Warga {user}", "language_code": "id"}
-    chat = {"id": user, "first_name": f"Warga {user}", "type": "private"}
-    if data is not None:
-        message = {"message_id": 1, "date": int(time.time()), "chat": chat, "text": "menu"}
-        return {
-            "update_id": update_id,
-            "callback_query": {
-                "id": str(update_id),
-                "from": person,
-                "message": message,
-                "chat_instance": "1",
-                "data": data,
-            },
-        }
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "from": person,
-            "chat": chat,
-            "date": int(time.time()),
-            "text": text,
-        },
-    }
 
 
 @dataclass

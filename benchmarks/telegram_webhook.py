@@ -16,26 +16,21 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import uvicorn
 from sqlmodel import func, select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from telegram_kit import fake_bot_api, free_port, tg_update  # noqa: E402
 
 from forum import actions  # noqa: E402
 from forum.app import build_services  # noqa: E402
@@ -47,77 +42,6 @@ from forum.settings import Settings  # noqa: E402
 
 TOKEN = "7000000001:BENCHfakeToken_0123456789abcdefghij"  # noqa: S105 - a fake API
 SECRET = "bench-secret-token"  # noqa: S105 - throwaway
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def fake_bot_api(port: int) -> uvicorn.Server:
-    counter = {"sent": 0}
-
-    async def endpoint(request: Request) -> JSONResponse:
-        method = request.path_params["method"]
-        form = await request.form()
-        if method == "getMe":
-            result: object = {
-                "id": 7000000001,
-                "is_bot": True,
-                "first_name": "Rembug",
-                "username": "RembugBot",
-            }
-        elif method == "sendMessage":
-            counter["sent"] += 1
-            result = {
-                "message_id": counter["sent"],
-                "date": int(time.time()),
-                "chat": {"id": int(str(form.get("chat_id"))), "type": "private"},
-            }
-        else:
-            result = True
-        return JSONResponse({"ok": True, "result": result})
-
-    app = Starlette(routes=[Route("/bot{token}/{method}", endpoint, methods=["POST", "GET"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    return server
-
-
-def update(update_id: int, user: int, *, text: str | None = None, data: str | None = None) -> dict:
-    person = {"id": user, "is_bot": False, "first_name": f"Warga {user}", "language_code": "id"}
-    chat = {"id": user, "first_name": f"Warga {user}", "type": "private"}
-    if data is not None:
-        return {
-            "update_id": update_id,
-            "callback_query": {
-                "id": str(update_id),
-                "from": person,
-                "message": {
-                    "message_id": 1,
-                    "date": int(time.time()),
-                    "chat": chat,
-                    "text": "menu",
-                },
-                "chat_instance": "1",
-                "data": data,
-            },
-        }
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "from": person,
-            "chat": chat,
-            "date": int(time.time()),
-            "text": text,
-        },
-    }
 
 
 class Connection:
@@ -226,15 +150,15 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="rembug-tg-bench-"))
     db_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     engine = "SQLite" if db_url.startswith("sqlite") else "PostgreSQL"
-    api_port, web_port = free_port(), free_port()
-    fake_bot_api(api_port)
+    web_port = free_port()
+    api_url = fake_bot_api()
     env = {
         "REMBUG_DATA_DIR": str(tmp),
         "REMBUG_DATABASE_URL": db_url,
         "REMBUG_SECRET_KEY": "bench-secret-key-0123456789-0123456789-abcdef",
         "REMBUG_TELEGRAM_TOKEN": TOKEN,
         "REMBUG_TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "REMBUG_TELEGRAM_API_URL": f"http://127.0.0.1:{api_port}",
+        "REMBUG_TELEGRAM_API_URL": api_url,
         "REMBUG_LOG_LEVEL": "WARNING",
         "REMBUG_PASSWORD_HASH_TIME_COST": "1",
         "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",
@@ -301,8 +225,8 @@ def main() -> int:
         users = total // 2
         pairs = [
             (
-                update(10_000 + 2 * u, 800_000_000 + u, data=f"cm:{consultation.id}:0"),
-                update(
+                tg_update(10_000 + 2 * u, 800_000_000 + u, data=f"cm:{consultation.id}:0"),
+                tg_update(
                     10_001 + 2 * u,
                     800_000_000 + u,
                     text=f"Komentar warga nomor {u} untuk rancangan.",
