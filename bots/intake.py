@@ -23,16 +23,14 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bots.models import ChatInbound
 from bots.spool import Incoming, Spool, Spooled, TableSpool, spool
-from forum.models import JobStatus, OutboxJob, utcnow
-from forum.outbox import JobContext, RetryLater, enqueue
+from forum.models import OutboxJob
+from forum.outbox import JobContext, RetryLater, make_due, standing_job_idle
 from forum.services import Services
 
 log = logging.getLogger(__name__)
@@ -177,39 +175,13 @@ def nudge(services: Services) -> None:
     due or running, and the nudge then costs no write (nor a wait for the writer)."""
     with services.db.read() as db:
         job = db.exec(select(OutboxJob).where(OutboxJob.dedupe_key == DRAIN_KEY)).first()
-        if job is not None and not _needs_nudge(job, utcnow()):
+        if job is not None and not standing_job_idle(job):
             return
     with services.db.write() as db:
-        if not make_drain_due(db):
+        if not make_due(db, DRAIN_JOB, dedupe_key=DRAIN_KEY, max_attempts=1_000_000):
             return
     if services.worker is not None:
         services.worker.wake()
-
-
-def make_drain_due(db: Session) -> bool:
-    now = utcnow()
-    job = db.exec(select(OutboxJob).where(OutboxJob.dedupe_key == DRAIN_KEY)).first()
-    if job is None:
-        try:
-            with db.begin_nested():  # two web processes may create it at once: one wins
-                enqueue(db, DRAIN_JOB, {}, dedupe_key=DRAIN_KEY, max_attempts=1_000_000)
-                db.flush()
-        except IntegrityError:
-            return False
-        return True
-    if not _needs_nudge(job, now):
-        return False
-    job.status = JobStatus.pending
-    job.run_after = now
-    job.done_at = None
-    job.attempts = 0
-    db.add(job)
-    return True
-
-
-def _needs_nudge(job: OutboxJob, now: datetime) -> bool:
-    running = job.status == JobStatus.running
-    return not (running or (job.status == JobStatus.pending and job.run_after <= now))
 
 
 # --- processing ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from forum.db import Database
@@ -80,6 +81,45 @@ def enqueue(
     session.add(job)
     session.info["rembug_outbox_enqueued"] = True
     return job
+
+
+def standing_job_idle(job: OutboxJob, now: datetime | None = None) -> bool:
+    """Whether a standing job (one row per dedupe key, run again whenever there is work) is
+    neither running nor already due, so that waking it would change something."""
+    now = now or utcnow()
+    due = job.status == JobStatus.pending and job.run_after <= now
+    return not (job.status == JobStatus.running or due)
+
+
+def make_due(
+    session: Session,
+    kind: str,
+    *,
+    dedupe_key: str,
+    max_attempts: int = 8,
+) -> bool:
+    """Wake a standing job: create it on first use, or make it due now (done, failed or
+    waiting ones); a running or already-due job is left alone. True when it changed. Safe
+    when several processes wake it at once: one creates it, the others find it."""
+    now = utcnow()
+    job = session.exec(select(OutboxJob).where(OutboxJob.dedupe_key == dedupe_key)).first()
+    if job is None:
+        try:
+            with session.begin_nested():
+                enqueue(session, kind, {}, dedupe_key=dedupe_key, max_attempts=max_attempts)
+                session.flush()
+        except IntegrityError:
+            return False
+        return True
+    if not standing_job_idle(job, now):
+        return False
+    job.status = JobStatus.pending
+    job.run_after = now
+    job.done_at = None
+    job.attempts = 0
+    session.add(job)
+    session.info["rembug_outbox_enqueued"] = True
+    return True
 
 
 def backoff_seconds(attempt: int, *, jitter: bool = True) -> float:
