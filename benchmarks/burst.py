@@ -52,7 +52,7 @@ from forum.models import Account, Agency, Aspiration, Category, Region, Role  # 
 from forum.seeds import upsert_reference_data  # noqa: E402
 from forum.services import Services  # noqa: E402
 from forum.settings import Settings  # noqa: E402
-from forum.webkit import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for  # noqa: E402
+from forum.web.kit import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for  # noqa: E402
 
 TOKEN = "7000000001:BENCHfakeToken_0123456789abcdefghij"  # noqa: S105 - a fake API
 SECRET = "bench-secret-token"  # noqa: S105 - throwaway

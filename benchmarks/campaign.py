@@ -36,7 +36,7 @@ from forum.db import migrate  # noqa: E402
 from forum.models import Agency, Comment, Consultation, Role  # noqa: E402
 from forum.seeds import upsert_reference_data  # noqa: E402
 from forum.settings import Settings  # noqa: E402
-from forum.webkit import SESSION_COOKIE  # noqa: E402
+from forum.web.kit import SESSION_COOKIE  # noqa: E402
 from moderation.models import CaseStatus, ModerationCase  # noqa: E402
 
 TEXT = "Tolak rancangan ini! Kami menolak seluruh isi peraturan ini demi rakyat kecil."

@@ -14,7 +14,7 @@ from bots import actions
 from bots.models import ChatDelivery, ChatIdentity, DeliveryKind, DeliveryStatus
 from forum import ratelimit
 from forum.models import Agency, Aspiration, Role
-from forum.webkit import Ctx, view
+from forum.web.kit import Ctx, view
 
 DELIVERIES_SHOWN = 200
 

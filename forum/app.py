@@ -30,11 +30,6 @@ from forum import (
     i18n,
     notifications,
     passwords,
-    web,
-    web_account,
-    web_admin,
-    web_agency,
-    web_manage,
 )
 from forum.db import Database, check_migrated, make_engine
 from forum.events import EventBus
@@ -43,7 +38,8 @@ from forum.plugins import Plugin
 from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
-from forum.webkit import BaseMiddleware, PageCache, http_exception_page
+from forum.web import account, admin, agency, manage, pages
+from forum.web.kit import BaseMiddleware, PageCache, http_exception_page
 from forum.workdays import Calendar, Deadlines
 from moderation.plugin import PLUGIN as MODERATION
 from search.plugin import PLUGIN as SEARCH
@@ -170,11 +166,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         services.db.engine.dispose()
 
     routes = [
-        *web.routes,
-        *web_manage.routes,
-        *web_admin.routes,
-        *web_agency.routes,
-        *web_account.routes,
+        *pages.routes,
+        *manage.routes,
+        *admin.routes,
+        *agency.routes,
+        *account.routes,
         *api.routes,
         *feeds.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),

@@ -24,4 +24,4 @@ class Services:
     # Filled by packages that plug in (search index, chat channels, ...), keyed by name.
     extensions: dict[str, Any] = field(default_factory=dict)
     plugins: tuple[Any, ...] = ()
-    page_cache: Any = None  # forum.webkit.PageCache, set by forum.app.build_services
+    page_cache: Any = None  # forum.web.kit.PageCache, set by forum.app.build_services

@@ -17,7 +17,7 @@ from forum.errors import N_, Invalid, NotFound
 from forum.models import Aspiration, Comment, Role, utcnow
 from forum.queries import access_comment, can_see_aspiration
 from forum.validation import parse_local_datetime
-from forum.webkit import Ctx, form_errors, parse_int, safe_next, view
+from forum.web.kit import Ctx, form_errors, parse_int, safe_next, view
 from moderation import actions, queries
 from moderation.config import ModerationConfig
 from moderation.models import DecisionAction, ScreenTerm

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from forum import ratelimit
 from forum.errors import Throttled
 from forum.services import Services
-from forum.webkit import Ctx, view
+from forum.web.kit import Ctx, view
 from search.service import (
     FACET_LABELS,
     KIND_LABELS,

@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from forum import actions
 from forum.models import Account, Aspiration, Category, OutboxJob, Region, utcnow
-from forum.webkit import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
+from forum.web.kit import CSRF_COOKIE, SESSION_COOKIE, csrf_token_for
 from moderation.models import ModerationCase
 from tests.conftest import World
 

@@ -21,7 +21,7 @@ from sqlmodel import select
 from bots.models import ChatDelivery, ChatIdentity, DeliveryStatus
 from forum import actions
 from forum.models import Account, Aspiration, Category, Notification, Region
-from forum.webkit import SESSION_COOKIE
+from forum.web.kit import SESSION_COOKIE
 from moderation.models import ModerationCase
 from tests.bots.conftest import SECRET, load_fixture
 from tests.conftest import PASSWORD, World

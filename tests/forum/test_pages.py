@@ -104,7 +104,7 @@ def test_anonymous_page_cache_serves_without_queries_and_empties_on_change(
     from starlette.testclient import TestClient
 
     from forum.app import create_app
-    from forum.webkit import PageCache
+    from forum.web.kit import PageCache
 
     services.page_cache = PageCache(60)
     services.bus.on_commit(services.page_cache.clear)

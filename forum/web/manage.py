@@ -10,14 +10,13 @@ from forum import actions, queries
 from forum.errors import N_, Invalid, NotFound
 from forum.models import Agency, Consultation, ConsultationStatus, Role, Section
 from forum.validation import parse_local_datetime
-from forum.web import _path_int
-from forum.webkit import Ctx, form_errors, parse_int, safe_next, view
+from forum.web.kit import Ctx, form_errors, parse_int, path_int, safe_next, view
 
 STAFF = (Role.official, Role.admin)
 
 
 def _managed_consultation(ctx: Ctx) -> Consultation:
-    consultation = queries.access_consultation(ctx.db, ctx.user, _path_int(ctx, "cid"))
+    consultation = queries.access_consultation(ctx.db, ctx.user, path_int(ctx, "cid"))
     if not queries.can_manage_agency(ctx.user, consultation.agency_id):
         # Same answer as for a missing one: officials learn nothing about other agencies.
         raise NotFound(N_("This consultation does not exist."))

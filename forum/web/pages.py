@@ -24,7 +24,7 @@ from forum.models import (
     utcnow,
 )
 from forum.validation import TICKET_RE
-from forum.webkit import (
+from forum.web.kit import (
     LANG_COOKIE,
     LOGIN_STEP_COOKIE,
     SESSION_COOKIE,
@@ -34,6 +34,7 @@ from forum.webkit import (
     error_page,
     form_errors,
     parse_int,
+    path_int,
     safe_next,
     view,
 )
@@ -72,7 +73,7 @@ def _consultation_page(
     ctx: Ctx, position: int | None, status_code: int = 200, **extra: Any
 ) -> Response:
     db = ctx.db
-    consultation = queries.access_consultation(db, ctx.user, _path_int(ctx, "cid"))
+    consultation = queries.access_consultation(db, ctx.user, path_int(ctx, "cid"))
     sections = queries.list_sections(db, consultation.id)  # type: ignore[arg-type]
     section = None
     if position is not None:
@@ -107,13 +108,6 @@ def _consultation_page(
     )
 
 
-def _path_int(ctx: Ctx, name: str) -> int:
-    value = parse_int(str(ctx.request.path_params.get(name, "")), 0)
-    if value == 0:
-        raise NotFound(N_("This page does not exist."))
-    return value
-
-
 @view(cache=True)
 def consultation_page(ctx: Ctx) -> Response:
     return _consultation_page(ctx, None)
@@ -121,13 +115,13 @@ def consultation_page(ctx: Ctx) -> Response:
 
 @view(cache=True)
 def section_page(ctx: Ctx) -> Response:
-    return _consultation_page(ctx, _path_int(ctx, "position"))
+    return _consultation_page(ctx, path_int(ctx, "position"))
 
 
 @view(login=True, durable=True)
 def post_comment(ctx: Ctx) -> Response:
     db = ctx.db
-    consultation = queries.access_consultation(db, ctx.user, _path_int(ctx, "cid"))
+    consultation = queries.access_consultation(db, ctx.user, path_int(ctx, "cid"))
     section_id = parse_int(ctx.field("section_id"), 0) or None
     parent_id = parse_int(ctx.field("parent_id"), 0) or None
     back = safe_next(ctx.field("next") or f"/konsultasi/{consultation.id}")
@@ -184,7 +178,7 @@ def support(ctx: Ctx) -> Response:
 
 @view(login=True)
 def withdraw_comment(ctx: Ctx) -> Response:
-    comment = queries.access_comment(ctx.db, ctx.user, _path_int(ctx, "comment_id"))
+    comment = queries.access_comment(ctx.db, ctx.user, path_int(ctx, "comment_id"))
     assert ctx.user is not None
     actions.withdraw_comment(ctx.db, ctx.user, comment)
     return ctx.redirect("/saya", "withdrawn")

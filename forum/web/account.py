@@ -16,13 +16,13 @@ from starlette.routing import Route
 from forum import actions, queries, totp
 from forum.errors import N_, Invalid, NotFound
 from forum.models import Account, Role
-from forum.web import _path_int
-from forum.webkit import (
+from forum.web.kit import (
     LOGIN_STEP_COOKIE,
     SESSION_COOKIE,
     TWO_FACTOR_PAGE,
     Ctx,
     form_errors,
+    path_int,
     safe_next,
     view,
 )
@@ -290,7 +290,7 @@ def delete_me(ctx: Ctx) -> Response:
 
 @view(roles=(Role.admin,))
 def admin_account_data(ctx: Ctx) -> Response:
-    account = ctx.db.get(Account, _path_int(ctx, "account_id"))
+    account = ctx.db.get(Account, path_int(ctx, "account_id"))
     if account is None:
         raise NotFound(N_("This page does not exist."))
     return _json_download(

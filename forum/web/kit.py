@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forum import actions, markup, ratelimit
-from forum.errors import N_, ActionError, Invalid, Msg, Throttled
+from forum.errors import N_, ActionError, Invalid, Msg, NotFound, Throttled
 from forum.extensions import NAV_LINKS, REPORT_PATH
 from forum.i18n import LOCALES, Formatter, gettext, jinja_callables
 from forum.models import Account, Role, utcnow
@@ -269,6 +269,14 @@ def parse_int(value: str | None, default: int) -> int:
         return default
     number = int(value)
     return number if 0 < number <= MAX_ID else default
+
+
+def path_int(ctx: Ctx, name: str) -> int:
+    """A positive integer path parameter, or this page does not exist (404)."""
+    value = parse_int(str(ctx.request.path_params.get(name, "")), 0)
+    if value == 0:
+        raise NotFound(N_("This page does not exist."))
+    return value
 
 
 def safe_next(url: str) -> str:

@@ -27,8 +27,8 @@ from forum.models import (
     utcnow,
 )
 from forum.validation import TICKET_RE, parse_local_datetime
-from forum.web import _path_int
-from forum.webkit import Ctx, checkbox, form_errors, parse_int, safe_next, view
+from forum.web.kit import Ctx, checkbox, form_errors, parse_int, path_int, safe_next, view
+from forum.web.pages import render_aspiration
 
 STAFF = (Role.official, Role.admin)
 
@@ -63,8 +63,6 @@ def reopen(ctx: Ctx) -> Response:
         actions.reopen_aspiration(ctx.db, ctx.user, aspiration, reason=ctx.field("reason"))
     except Invalid as exc:
         ctx.db.rollback()
-        from forum.web import render_aspiration
-
         return render_aspiration(ctx, _ticket(ctx), status_code=400, errors=form_errors(ctx, exc))
     return ctx.redirect(_back(aspiration), "reopened")
 
@@ -84,8 +82,6 @@ def route(ctx: Ctx) -> Response:
         )
     except Invalid as exc:
         ctx.db.rollback()
-        from forum.web import render_aspiration
-
         return render_aspiration(ctx, _ticket(ctx), status_code=400, errors=form_errors(ctx, exc))
     if ctx.user.role == Role.official:
         return ctx.redirect("/instansi", "routed")
@@ -103,7 +99,7 @@ def in_progress(ctx: Ctx) -> Response:
 @view(roles=STAFF)
 def edit_response(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    response = ctx.db.get(OfficialResponse, _path_int(ctx, "response_id"))
+    response = ctx.db.get(OfficialResponse, path_int(ctx, "response_id"))
     if response is None or not queries.can_manage_agency(ctx.user, response.agency_id):
         raise NotFound(N_("This page does not exist."))
     actions.edit_official_response(ctx.db, ctx.user, response, body=ctx.field("body"))
@@ -139,7 +135,7 @@ def respond_many(ctx: Ctx) -> Response:
 @view(roles=STAFF)
 def dispose(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    comment = queries.access_comment(ctx.db, ctx.user, _path_int(ctx, "comment_id"))
+    comment = queries.access_comment(ctx.db, ctx.user, path_int(ctx, "comment_id"))
     actions.set_disposition(
         ctx.db, ctx.user, comment, value=ctx.field("value"), reason=ctx.field("reason")
     )
@@ -151,7 +147,7 @@ def dispose(ctx: Ctx) -> Response:
 @view(roles=STAFF)
 def conclude(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    consultation = queries.access_consultation(ctx.db, ctx.user, _path_int(ctx, "cid"))
+    consultation = queries.access_consultation(ctx.db, ctx.user, path_int(ctx, "cid"))
     if not queries.can_manage_agency(ctx.user, consultation.agency_id):
         raise NotFound(N_("This consultation does not exist."))
     actions.conclude_consultation(ctx.db, ctx.user, consultation, summary=ctx.field("summary"))
@@ -305,7 +301,7 @@ def desk_csv(ctx: Ctx) -> Response:
 
 
 def _report_data(ctx: Ctx) -> tuple[Consultation, Agency, list[reports.ReportSection]]:
-    consultation = queries.access_consultation(ctx.db, ctx.user, _path_int(ctx, "cid"))
+    consultation = queries.access_consultation(ctx.db, ctx.user, path_int(ctx, "cid"))
     if consultation.status not in (ConsultationStatus.closed, ConsultationStatus.concluded):
         raise NotFound(N_("The report is published after the consultation closes."))
     if consultation.status != ConsultationStatus.concluded and not queries.can_manage_agency(

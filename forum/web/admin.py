@@ -8,8 +8,7 @@ from starlette.routing import Route
 from forum import actions, queries
 from forum.errors import N_, Invalid, NotFound
 from forum.models import Account, Agency, Category, Region, Role
-from forum.web import _path_int
-from forum.webkit import Ctx, checkbox, form_errors, parse_int, view
+from forum.web.kit import Ctx, checkbox, form_errors, parse_int, path_int, view
 
 ADMIN = (Role.admin,)
 
@@ -222,7 +221,7 @@ def create_account(ctx: Ctx) -> Response:
 @view(roles=ADMIN)
 def update_account(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    account = ctx.db.get(Account, _path_int(ctx, "account_id"))
+    account = ctx.db.get(Account, path_int(ctx, "account_id"))
     if account is None:
         raise NotFound(N_("This page does not exist."))
     if ctx.field("action") in ("disable", "enable"):
