@@ -116,7 +116,7 @@ def _no_store(response: Response) -> Response:
 def login_code_form(ctx: Ctx) -> Response:
     if actions.login_challenge(ctx.db, ctx.request.cookies.get(LOGIN_STEP_COOKIE, "")) is None:
         return ctx.redirect("/masuk")
-    return ctx.render("login_code.html", error=None)
+    return ctx.render("account/login_code.html", error=None)
 
 
 @view()
@@ -136,7 +136,7 @@ def login_code(ctx: Ctx) -> Response:
         )
     except Invalid as exc:
         ctx.db.commit()  # the wrong code counts towards the limits
-        return ctx.render("login_code.html", status_code=400, error=ctx._(exc.message))
+        return ctx.render("account/login_code.html", status_code=400, error=ctx._(exc.message))
     ctx.set_cookie(LOGIN_STEP_COOKIE, "", 0)
     ctx.set_cookie(SESSION_COOKIE, token, settings.session_days * 24 * 3600)
     return ctx.redirect(safe_next(next_url), "2fa-recovery-used" if recovery else "logged-in")

@@ -48,7 +48,7 @@ def home(ctx: Ctx) -> Response:
     open_now = queries.list_open_consultations(db, limit=10)
     agencies = {a.id: a for a in queries.list_agencies(db, active_only=False)}
     return ctx.render(
-        "home.html",
+        "pages/home.html",
         open_consultations=open_now,
         upcoming=queries.list_upcoming_consultations(db, limit=5),
         past=queries.list_past_consultations(db, limit=5),
@@ -61,7 +61,7 @@ def home(ctx: Ctx) -> Response:
 def consultations(ctx: Ctx) -> Response:
     db = ctx.db
     return ctx.render(
-        "consultations.html",
+        "pages/consultations.html",
         open_consultations=queries.list_open_consultations(db, limit=100),
         upcoming=queries.list_upcoming_consultations(db, limit=50),
         past=queries.list_past_consultations(db, limit=50),
@@ -92,7 +92,7 @@ def _consultation_page(
     agency = db.get(Agency, consultation.agency_id)
     index = sections.index(section) if section else -1
     return ctx.render(
-        "section.html" if section else "consultation.html",
+        "pages/section.html" if section else "pages/consultation.html",
         status_code=status_code,
         consultation=consultation,
         agency=agency,
@@ -192,7 +192,7 @@ def aspirations(ctx: Ctx) -> Response:
     db = ctx.db
     page = queries.list_public_aspirations(db, page=ctx.query_int("halaman", 1))
     return ctx.render(
-        "aspirations.html",
+        "pages/aspirations.html",
         page=page,
         categories=queries.lookup_names(db, [a.category_id for a in page.items], Category),
         regions=queries.lookup_names(db, [a.region_id for a in page.items], Region),
@@ -209,7 +209,7 @@ def _aspiration_form(
 ) -> Response:
     db = ctx.db
     return ctx.render(
-        "aspiration_new.html",
+        "pages/aspiration_new.html",
         status_code=status_code,
         similar=similar or [],
         previewed=previewed,
@@ -280,7 +280,7 @@ def render_aspiration(
         )
     )
     return ctx.render(
-        "aspiration.html",
+        "pages/aspiration.html",
         status_code=status_code,
         similar=[s for s in similar if s.agency_id == aspiration.agency_id]
         if can_respond
@@ -328,10 +328,10 @@ def withdraw_aspiration(ctx: Ctx) -> Response:
 def ticket_lookup(ctx: Ctx) -> Response:
     number = ctx.query("nomor").strip().upper().replace(" ", "")
     if not number:
-        return ctx.render("ticket.html", number="", error=None)
+        return ctx.render("pages/ticket.html", number="", error=None)
     if not TICKET_RE.match(number):
         return ctx.render(
-            "ticket.html",
+            "pages/ticket.html",
             status_code=400,
             number=number,
             error=ctx._("A ticket number looks like ASP-2026-000123."),
@@ -340,7 +340,7 @@ def ticket_lookup(ctx: Ctx) -> Response:
         queries.access_aspiration_by_ticket(ctx.db, ctx.user, number)
     except NotFound:
         return ctx.render(
-            "ticket.html",
+            "pages/ticket.html",
             status_code=404,
             number=number,
             error=ctx._("No aspiration with this ticket number is visible to you."),
@@ -354,7 +354,7 @@ def ticket_lookup(ctx: Ctx) -> Response:
 @view(write=False)
 def register_form(ctx: Ctx) -> Response:
     return ctx.render(
-        "register.html", errors={}, values=dict.fromkeys(("name", "email", "phone"), "")
+        "account/register.html", errors={}, values=dict.fromkeys(("name", "email", "phone"), "")
     )
 
 
@@ -380,7 +380,7 @@ def register(ctx: Ctx) -> Response:
         token = _log_in(ctx, values["email"].strip() or values["phone"].strip()).token
     except Invalid as exc:
         return ctx.render(
-            "register.html", status_code=400, errors=form_errors(ctx, exc), values=values
+            "account/register.html", status_code=400, errors=form_errors(ctx, exc), values=values
         )
     ctx.set_cookie(SESSION_COOKIE, token, ctx.settings.session_days * 24 * 3600)
     return ctx.redirect(safe_next(ctx.field("next") or "/"), "registered")
@@ -404,7 +404,7 @@ def _log_in(ctx: Ctx, login: str, next_url: str = "/") -> actions.LoginResult:
 
 @view(write=False)
 def login_form(ctx: Ctx) -> Response:
-    return ctx.render("login.html", error=None, login="", next=safe_next(ctx.query("next") or "/"))
+    return ctx.render("account/login.html", error=None, login="", next=safe_next(ctx.query("next") or "/"))
 
 
 @view()
@@ -417,7 +417,7 @@ def login(ctx: Ctx) -> Response:
         # its own transaction.
         ctx.db.commit()
         return ctx.render(
-            "login.html",
+            "account/login.html",
             status_code=400,
             error=ctx._(exc.message),
             login=ctx.field("login"),
@@ -449,7 +449,7 @@ def logout(ctx: Ctx) -> Response:
 def my_contributions(ctx: Ctx) -> Response:
     assert ctx.user is not None and ctx.user.id is not None
     return ctx.render(
-        "me.html",
+        "account/me.html",
         profile_links=ctx.services.extensions.get(PROFILE_LINKS, []),
         comments=queries.list_my_comments(ctx.db, ctx.user.id),
         aspirations=queries.list_my_aspirations(ctx.db, ctx.user.id),
