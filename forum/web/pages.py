@@ -404,7 +404,9 @@ def _log_in(ctx: Ctx, login: str, next_url: str = "/") -> actions.LoginResult:
 
 @view(write=False)
 def login_form(ctx: Ctx) -> Response:
-    return ctx.render("account/login.html", error=None, login="", next=safe_next(ctx.query("next") or "/"))
+    return ctx.render(
+        "account/login.html", error=None, login="", next=safe_next(ctx.query("next") or "/")
+    )
 
 
 @view()
@@ -431,7 +433,7 @@ def login(ctx: Ctx) -> Response:
     ctx.set_cookie(SESSION_COOKIE, result.token, ctx.settings.session_days * 24 * 3600)
     if actions.two_factor_required(result.account):
         # Staff without two-factor authentication: this session reaches nothing but the
-        # enrolment page until it is set up (see webkit.view).
+        # enrolment page until it is set up (see kit.view).
         return ctx.redirect(TWO_FACTOR_PAGE)
     return ctx.redirect(next_url, "logged-in")
 
