@@ -128,6 +128,13 @@ def faulty_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
             "  role: warga\n",
             "'role' is 'warga'; it must be one of: citizen, official, moderator, admin",
         ),
+        ("comments.yaml", "comments:\n", "comments: [\n", "comments.yaml: not valid YAML"),
+        (
+            "aspirations.yaml",
+            "  region: '31.74'\n",
+            "  region: 31.70\n",
+            "aspirations[0]: 'region' is read as the number 31.7: put it in quotes",
+        ),
         (
             "manifest.yaml",
             "consultations/standar-pengaduan-daring.md",
