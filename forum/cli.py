@@ -7,6 +7,7 @@ import getpass
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from forum.settings import Settings, SettingsError
@@ -57,9 +58,17 @@ def _services() -> Services:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from forum.demo import load_demo
+    from forum.demo_data import SHIPPED, DemoDataError
 
     services = _services()
-    passwords = load_demo(services.db, secret_key=services.settings.secret_key)
+    try:
+        passwords = load_demo(
+            services.db,
+            secret_key=services.settings.secret_key,
+            folder=Path(args.data) if args.data else SHIPPED,
+        )
+    except DemoDataError as exc:
+        sys.exit(str(exc))
     if passwords is None:
         print("Data demo sudah ada / demo data already present; nothing to do.")
         return 0
@@ -235,7 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
-    sub.add_parser("demo", help="load demo data").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="load demo data (or an agency's own training data set)")
+    demo.add_argument(
+        "--data", metavar="DIR", help="folder of a data set (docs/demo-data.md); default: shipped"
+    )
+    demo.set_defaults(func=cmd_demo)
     sub.add_parser("worker", help="run the outbox worker alone").set_defaults(func=cmd_worker)
     copy = sub.add_parser(
         "copy-db", help="copy all data to another (empty) database, e.g. SQLite → PostgreSQL"

@@ -249,3 +249,60 @@ def test_copy_db_moves_a_deployment_and_verifies_counts(
         "rahasia-sekali-123",
     )
     assert created.returncode == 0, created.stderr
+
+
+AGENCY_SET = """\
+moderator: mod
+agencies:
+- slug: dinas-kominfo-contoh
+  name: Dinas Komunikasi dan Informatika Kabupaten Contoh
+accounts:
+- {key: mod, name: Mira Moderator, email: mira@contoh.go.id, role: moderator}
+- {key: ani, name: Ani Pejabat, email: ani@contoh.go.id, role: official,
+   agency: dinas-kominfo-contoh}
+- {key: warga, name: Wawan Warga, email: wawan@contoh.id, role: citizen}
+consultations:
+- key: pelatihan
+  agency: dinas-kominfo-contoh
+  author: ani
+  text: rancangan.md
+  opens: -1d
+  closes: +14d
+  published: -1d
+"""
+
+
+def test_demo_loads_an_agencys_own_data_set(fresh_env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "pelatihan"
+    folder.mkdir()
+    (folder / "manifest.yaml").write_text(AGENCY_SET, encoding="utf-8")
+    (folder / "rancangan.md").write_text("# Rancangan pelatihan\n\nIsi.\n", encoding="utf-8")
+    (folder / "comments.yaml").write_text(
+        "comments:\n- {consultation: pelatihan, author: warga, at: -2h, state: pending,"
+        " body: Setuju.}\n",
+        encoding="utf-8",
+    )
+    assert rembug(fresh_env, "migrate").returncode == 0
+    (folder / "aspirations.yaml").write_text(
+        "aspirations:\n- {author: warga, title: Jalan rusak, body: Tolong diperbaiki.,"
+        " category: infrastruktur, region: '99.99', sent: -1d, state: pending}\n",
+        encoding="utf-8",
+    )
+    refused = rembug(fresh_env, "demo", "--data", str(folder))
+    assert refused.returncode != 0
+    assert "aspirations.yaml, aspirations[0]: unknown region '99.99'" in refused.stderr
+    (folder / "aspirations.yaml").unlink()
+    loaded = rembug(fresh_env, "demo", "--data", str(folder))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "wawan@contoh.id" in loaded.stdout
+    settings = Settings.from_env({**RUN_WORKER_OFF, **fresh_env})
+    services = build_services(settings)
+    with services.db.read() as db:
+        assert [a.email for a in db.exec(select(Account).order_by(Account.id))] == [
+            "mira@contoh.go.id",
+            "ani@contoh.go.id",
+            "wawan@contoh.id",
+        ]
+        assert [c.body for c in db.exec(select(Comment))] == ["Setuju."]
+        assert db.exec(select(Consultation)).one().title == "Rancangan pelatihan"
+    services.db.engine.dispose()

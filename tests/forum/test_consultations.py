@@ -15,7 +15,10 @@ from tests.conftest import Browser, World
 
 POLICY = Path(__file__).resolve().parents[3] / "shared" / "data" / "inpres-3-2003-egovernment.md"
 if not POLICY.exists():
-    POLICY = Path(__file__).resolve().parents[2] / "forum" / "seeds" / "demo-policy.md"
+    POLICY = (
+        Path(__file__).resolve().parents[2]
+        / "forum/seeds/demo/consultations/inpres-3-2003-egovernment.md"
+    )
 
 
 def form_dates(opens: timedelta, closes: timedelta) -> dict[str, str]:
