@@ -1,4 +1,5 @@
-"""The ``rembug`` command: serve, migrate, demo, worker, create-user, reset-2fa, totp-code."""
+"""The ``rembug`` command: serve, migrate, demo, worker, check, create-user, reset-2fa,
+totp-code."""
 
 from __future__ import annotations
 
@@ -220,6 +221,17 @@ def cmd_copy_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from forum.checks import problems
+
+    found = problems(_settings())
+    for problem in found:
+        print(f"- {problem}")
+    if not found:
+        print("Tidak ada masalah / no problems found.")
+    return 1 if found else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rembug", description="Rembug: forum dialog publik / public dialogue forum."
@@ -237,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the database schema").set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load demo data").set_defaults(func=cmd_demo)
     sub.add_parser("worker", help="run the outbox worker alone").set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "check", help="print what is misconfigured (exit status 1 when anything is)"
+    ).set_defaults(func=cmd_check)
     copy = sub.add_parser(
         "copy-db", help="copy all data to another (empty) database, e.g. SQLite → PostgreSQL"
     )

@@ -112,7 +112,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REMBUG_HOLIDAYS_FILE",
         "(bundled forum/seeds/holidays-id.csv)",
-        "CSV of public holidays (a date column, YYYY-MM-DD) skipped by working-day deadlines.",
+        "Corrections to the holidays package's Indonesian calendar (public holidays and cuti "
+        "bersama) for working-day deadlines: CSV date,name,change (add or remove).",
     ),
     Setting(
         "REMBUG_RESPONSE_DAYS",
