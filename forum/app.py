@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 stop.set()
                 if task is not None:
                     await task
-        services.db.engine.dispose()
+        services.close()
 
     routes = [
         *web.routes,

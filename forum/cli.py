@@ -114,10 +114,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from forum.runtime import run_background, run_until_signalled
 
     services = _services()
-    run_until_signalled(
-        lambda stop: run_background(services, stop),
-        "Pekerja outbox berjalan / outbox worker running (Ctrl+C stops).",
-    )
+    try:
+        run_until_signalled(
+            lambda stop: run_background(services, stop),
+            "Pekerja outbox berjalan / outbox worker running (Ctrl+C stops).",
+        )
+    finally:
+        services.close()
     return 0
 
 
@@ -182,7 +185,7 @@ def cmd_reset_2fa(args: argparse.Namespace) -> int:
             )
         return 0
     finally:
-        services.db.engine.dispose()
+        services.close()
 
 
 def cmd_totp_code(args: argparse.Namespace) -> int:

@@ -161,7 +161,7 @@ def services(settings: Settings) -> Iterator[Services]:
     with services.db.write() as db:
         upsert_reference_data(db)
     yield services
-    services.db.engine.dispose()
+    services.close()
 
 
 @pytest.fixture
