@@ -1,5 +1,5 @@
-"""The ``rembug`` command: serve, migrate, demo, worker, check, create-user, reset-2fa,
-totp-code."""
+"""The ``rembug`` command: serve, migrate, demo, worker, check, reseal, create-user,
+reset-2fa, totp-code."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = _settings()
     print(f"Migrasi basis data / migrating: {_redact(settings.database_url)}")
-    migrate(settings.database_url)
+    migrate(settings.database_url, settings=settings)
     db = Database(make_engine(settings.database_url, pool_size=1), EventBus())
     with db.write() as session:
         regions, categories = upsert_reference_data(session)
@@ -60,7 +60,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from forum.demo import load_demo
 
     services = _services()
-    passwords = load_demo(services.db, secret_key=services.settings.secret_key)
+    passwords = load_demo(services.db, secret_key=services.settings.sealing_keys)
     if passwords is None:
         print("Data demo sudah ada / demo data already present; nothing to do.")
         return 0
@@ -224,6 +224,32 @@ def cmd_copy_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reseal(args: argparse.Namespace) -> int:
+    """After a new key was put first in REMBUG_SEALING_KEYS: seal every two-factor secret
+    with it, so the old key can be removed."""
+    from forum import actions
+
+    services = _services()
+    try:
+        with services.db.write() as session:
+            result = actions.reseal_two_factor_secrets(
+                session, secret_key=services.settings.sealing_keys
+            )
+    finally:
+        services.close()
+    print(
+        f"Disegel ulang / re-sealed: {result.resealed}; sudah / already current: "
+        f"{result.current}; tidak terbaca / unreadable: {result.unreadable}"
+    )
+    if result.unreadable:
+        print(
+            "Unreadable secrets open with none of REMBUG_SEALING_KEYS: put the old key back, "
+            "or reset those accounts' two-factor authentication (rembug reset-2fa EMAIL).",
+            file=sys.stderr,
+        )
+    return 1 if result.unreadable else 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from forum.checks import problems
 
@@ -255,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check", help="print what is misconfigured (exit status 1 when anything is)"
     ).set_defaults(func=cmd_check)
+    sub.add_parser(
+        "reseal", help="seal two-factor secrets with the first of REMBUG_SEALING_KEYS"
+    ).set_defaults(func=cmd_reseal)
     copy = sub.add_parser(
         "copy-db", help="copy all data to another (empty) database, e.g. SQLite → PostgreSQL"
     )

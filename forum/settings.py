@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REMBUG_SECRET_KEY",
         "(generated into <REMBUG_DATA_DIR>/secret_key on first run)",
-        "Signs CSRF tokens and cookies and encrypts two-factor secrets. Keep it secret; "
-        "changing it logs nobody out but every account must enrol two-factor again.",
+        "Signs CSRF tokens and cookies. Keep it secret; changing it logs nobody out (and, "
+        "with REMBUG_SEALING_KEYS set, leaves two-factor secrets readable).",
+    ),
+    Setting(
+        "REMBUG_SEALING_KEYS",
+        "(derived from REMBUG_SECRET_KEY: development only)",
+        "Keys (comma-separated, each at least 32 characters) encrypting two-factor secrets "
+        "with AES-GCM: the first seals, all open. Rotate by putting a new key first, run "
+        "rembug reseal, then drop the old one. Required when REMBUG_BASE_URL is a public "
+        "https address.",
     ),
     Setting("REMBUG_BASE_URL", "http://127.0.0.1:8000", "Public URL; https makes cookies Secure."),
     Setting("REMBUG_TIMEZONE", "Asia/Jakarta", "Time zone used to show dates."),
@@ -169,6 +178,8 @@ class Settings:
     database_url: str
     secret_key: str
     base_url: str
+    # REMBUG_SEALING_KEYS as forum.sealing reads it (comma-separated; first seals).
+    sealing_keys: str = ""
     timezone: str = "Asia/Jakarta"
     default_locale: str = "id"
     run_worker: bool = True
@@ -205,6 +216,12 @@ class Settings:
         return self.base_url.startswith("https://")
 
     @property
+    def is_production(self) -> bool:
+        """A public deployment: an https base URL that is not this machine."""
+        host = urlsplit(self.base_url).hostname or ""
+        return self.base_url.startswith("https://") and host not in _LOCAL_HOSTS
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -232,11 +249,13 @@ class Settings:
         base_url = get("REMBUG_BASE_URL").rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError("REMBUG_BASE_URL must start with http:// or https://")
+        secret_key = env.get("REMBUG_SECRET_KEY", "").strip() or _stored_secret(data_dir)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
-            secret_key=env.get("REMBUG_SECRET_KEY", "").strip() or _stored_secret(data_dir),
+            secret_key=secret_key,
             base_url=base_url,
+            sealing_keys=_sealing_keys(env.get("REMBUG_SEALING_KEYS", ""), secret_key, base_url),
             timezone=get("REMBUG_TIMEZONE"),
             default_locale=locale,
             run_worker=_bool("REMBUG_RUN_WORKER", get("REMBUG_RUN_WORKER")),
@@ -294,6 +313,27 @@ class Settings:
             email_from=get("REMBUG_EMAIL_FROM"),
             extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
         )
+
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "testserver"}
+
+
+def _sealing_keys(value: str, secret_key: str, base_url: str) -> str:
+    from forum.sealing import development_key, parse_keys
+
+    if not value.strip():
+        host = urlsplit(base_url).hostname or ""
+        if base_url.startswith("https://") and host not in _LOCAL_HOSTS:
+            raise SettingsError(
+                "REMBUG_SEALING_KEYS must be set for a public https deployment (the "
+                "development key derived from REMBUG_SECRET_KEY is refused); generate one "
+                "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return development_key(secret_key)
+    try:
+        return ",".join(parse_keys(value))
+    except ValueError as exc:
+        raise SettingsError(f"REMBUG_SEALING_KEYS {exc}") from None
 
 
 def _existing_file(value: str) -> Path | None:
