@@ -27,6 +27,7 @@ from bots.intake import (
     nudge_if_waiting,
     register_processor,
 )
+from bots.spool import spool
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.webhook import PROCESSOR as TELEGRAM_PROCESSOR
 from bots.telegram.webhook import UPDATE_JOB, telegram_webhook
@@ -34,7 +35,8 @@ from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from forum.errors import N_
-from forum.extensions import NAV_LINKS, PERIODIC, PROFILE_LINKS
+from forum.extensions import METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
+from forum.metrics import Reading
 from forum.plugins import Plugin
 from forum.services import Services
 
@@ -80,6 +82,7 @@ def setup(services: Services) -> None:
     register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
     services.job_handlers[DRAIN_JOB] = drain_job
     services.extensions.setdefault(PERIODIC, []).append(nudge_if_waiting)
+    services.extensions.setdefault(METRIC_READINGS, []).append(spool_readings)
     services.job_handlers[UPDATE_JOB] = legacy_update_job
     services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job
     services.job_handlers[DELIVER_JOB] = deliver
@@ -112,6 +115,17 @@ async def lifespan(services: Services) -> AsyncIterator[None]:
     finally:
         for each in channels(services).values():
             await each.aclose()
+
+
+def spool_readings(services: Services) -> list[Reading]:
+    """/metrics: chat updates stored by the webhooks and not processed yet."""
+    return [
+        Reading(
+            "rembug_chat_spool_pending",
+            "Chat updates waiting in the spool for the intake job.",
+            float(spool(services).count_pending()),
+        )
+    ]
 
 
 def add_cli_commands(subparsers: Any) -> None:

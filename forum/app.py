@@ -23,11 +23,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from bots.plugin import PLUGIN as BOTS
-from forum import (
+from forum import (  # readiness, log format, /metrics
     api,
     email,
     feeds,
+    health,
     i18n,
+    logs,
+    metrics,
     notifications,
     passwords,
     web,
@@ -146,10 +149,9 @@ def build_services(
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     services = services or build_services(settings)
+    metrics.setup(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -177,6 +179,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *web_account.routes,
         *api.routes,
         *feeds.routes,
+        *health.routes,
+        *metrics.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),
         Mount("/static", VersionedStaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -184,6 +188,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(metrics.TimingMiddleware, services=services),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(BaseMiddleware, services=services),
         ],

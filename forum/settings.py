@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -119,6 +120,24 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("REMBUG_LOG_LEVEL", "INFO", "Python log level."),
     Setting(
+        "REMBUG_LOG_FORMAT",
+        "text",
+        "text (one readable line per record) or json (one JSON object per line, for a log "
+        "collector).",
+    ),
+    Setting(
+        "REMBUG_METRICS_TOKEN",
+        "",
+        "Bearer token a Prometheus scrape of /metrics must send (at least 16 characters). "
+        "Empty, and no REMBUG_METRICS_ALLOW: /metrics is closed (404).",
+    ),
+    Setting(
+        "REMBUG_METRICS_ALLOW",
+        "",
+        "Networks (comma-separated, e.g. 127.0.0.1/32,10.0.0.0/8) allowed to read /metrics "
+        "without the token.",
+    ),
+    Setting(
         "REMBUG_HOLIDAYS_FILE",
         "(bundled forum/seeds/holidays-id.csv)",
         "Corrections to the holidays package's Indonesian calendar (public holidays and cuti "
@@ -203,6 +222,9 @@ class Settings:
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_token: str = ""
+    metrics_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     holidays_file: Path | None = None
     response_days: int = 5
     escalation_days: int = 5
@@ -305,6 +327,9 @@ class Settings:
                 "REMBUG_PASSWORD_HASH_MEMORY_KIB", get("REMBUG_PASSWORD_HASH_MEMORY_KIB"), 1024
             ),
             log_level=get("REMBUG_LOG_LEVEL").upper(),
+            log_format=_choice("REMBUG_LOG_FORMAT", get("REMBUG_LOG_FORMAT"), ("text", "json")),
+            metrics_token=_token("REMBUG_METRICS_TOKEN", get("REMBUG_METRICS_TOKEN")),
+            metrics_networks=_networks("REMBUG_METRICS_ALLOW", get("REMBUG_METRICS_ALLOW")),
             holidays_file=_existing_file(env.get("REMBUG_HOLIDAYS_FILE", "").strip()),
             response_days=_int("REMBUG_RESPONSE_DAYS", get("REMBUG_RESPONSE_DAYS")),
             escalation_days=_int("REMBUG_ESCALATION_DAYS", get("REMBUG_ESCALATION_DAYS")),
@@ -313,6 +338,31 @@ class Settings:
             email_from=get("REMBUG_EMAIL_FROM"),
             extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
         )
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    lowered = value.strip().lower()
+    if lowered not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return lowered
+
+
+def _token(name: str, value: str) -> str:
+    if value and len(value) < 16:
+        raise SettingsError(f"{name} must be at least 16 characters")
+    return value
+
+
+def _networks(name: str, value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "testserver"}
