@@ -133,7 +133,7 @@ class Metrics:
 
 
 def setup(services: Services) -> Metrics:
-    registry = CollectorRegistry(auto_describe=True)
+    registry = CollectorRegistry()  # no auto_describe: scrapes only read the database
     registry.register(_DatabaseCollector(services))
     metrics = Metrics(
         registry,
