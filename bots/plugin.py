@@ -39,6 +39,7 @@ from forum.extensions import METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
 from forum.metrics import Reading
 from forum.plugins import Plugin
 from forum.services import Services
+from forum.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -128,6 +129,32 @@ def spool_readings(services: Services) -> list[Reading]:
     ]
 
 
+def check(settings: Settings) -> list[str]:
+    """``rembug check``: chat channels whose webhook cannot work, from the settings alone."""
+    config = BotSettings.read(settings)
+    found = []
+    if config.telegram_token:
+        if not config.telegram_secret:
+            found.append(
+                "REMBUG_TELEGRAM_TOKEN is set but REMBUG_TELEGRAM_WEBHOOK_SECRET is empty: the "
+                "webhook refuses every update; set it, then run rembug telegram set-webhook"
+            )
+        if not settings.base_url.startswith("https://"):
+            found.append(
+                "Telegram delivers webhooks only to https: REMBUG_BASE_URL is "
+                f"{settings.base_url}, so the webhook cannot be registered"
+            )
+    if config.whatsapp_token:
+        for name, value in (
+            ("REMBUG_WHATSAPP_APP_SECRET", config.whatsapp_app_secret),
+            ("REMBUG_WHATSAPP_VERIFY_TOKEN", config.whatsapp_verify_token),
+            ("REMBUG_WHATSAPP_PHONE_NUMBER_ID", config.whatsapp_phone_number_id),
+        ):
+            if not value:
+                found.append(f"REMBUG_WHATSAPP_TOKEN is set but {name} is empty")
+    return found
+
+
 def add_cli_commands(subparsers: Any) -> None:
     """``rembug`` gets this package's subcommands."""
     from bots.cli import add_commands
@@ -142,6 +169,7 @@ PLUGIN = Plugin(
     template_dir=HERE / "templates",
     locale_dir=HERE / "locale",
     lifespan=lifespan,
+    check=check,
     settings=SETTINGS,
     cli=add_cli_commands,
 )

@@ -251,9 +251,10 @@ def cmd_reseal(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from forum.app import PLUGINS
     from forum.checks import problems
 
-    found = problems(_settings())
+    found = problems(_settings(), plugins=PLUGINS)
     for problem in found:
         print(f"- {problem}")
     if not found:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,19 @@ def _bool(name: str, value: str) -> bool:
     raise SettingsError(f"{name} must be true or false, not {value!r}")
 
 
+# Upper limits: a value above these is a typo (or a unit mix-up), not a policy.
+_MAXIMA = {
+    "REMBUG_SESSION_DAYS": 365,
+    "REMBUG_PAGE_CACHE_SECONDS": 3600,
+    "REMBUG_PASSWORD_HASH_TIME_COST": 20,
+    "REMBUG_PASSWORD_HASH_MEMORY_KIB": 4 * 1024 * 1024,
+    "REMBUG_RESPONSE_DAYS": 365,
+    "REMBUG_ESCALATION_DAYS": 365,
+    "REMBUG_AUTO_CLOSE_DAYS": 365,
+    "REMBUG_COMMENTS_PER_PAGE": 500,
+}
+
+
 def _int(name: str, value: str, minimum: int = 1) -> int:
     try:
         number = int(value)
@@ -188,6 +202,9 @@ def _int(name: str, value: str, minimum: int = 1) -> int:
         raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
     if number < minimum:
         raise SettingsError(f"{name} must be at least {minimum}")
+    maximum = _MAXIMA.get(name)
+    if maximum is not None and number > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}")
     return number
 
 
@@ -261,6 +278,11 @@ class Settings:
         )
         if database_url.startswith("postgres://") or database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+        if not database_url.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise SettingsError(
+                "REMBUG_DATABASE_URL must start with sqlite:// or postgresql+psycopg:// "
+                f"(postgres:// is accepted), not {database_url.split('://', 1)[0]}://"
+            )
         locale = get("REMBUG_DEFAULT_LOCALE")
         if locale not in {"id", "en"}:
             raise SettingsError("REMBUG_DEFAULT_LOCALE must be id or en")
@@ -268,9 +290,16 @@ class Settings:
             poll = float(get("REMBUG_WORKER_POLL_SECONDS"))
         except ValueError:
             raise SettingsError("REMBUG_WORKER_POLL_SECONDS must be a number") from None
+        if not 0 < poll <= 60:
+            raise SettingsError("REMBUG_WORKER_POLL_SECONDS must be above 0 and at most 60")
         base_url = get("REMBUG_BASE_URL").rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise SettingsError("REMBUG_BASE_URL must start with http:// or https://")
+        parts = urlsplit(base_url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SettingsError(
+                f"REMBUG_BASE_URL must be an http:// or https:// address, not {base_url!r}"
+            )
+        if parts.query or parts.fragment:
+            raise SettingsError("REMBUG_BASE_URL must not have a query or fragment")
         secret_key = env.get("REMBUG_SECRET_KEY", "").strip() or _stored_secret(data_dir)
         return cls(
             data_dir=data_dir,
@@ -278,7 +307,7 @@ class Settings:
             secret_key=secret_key,
             base_url=base_url,
             sealing_keys=_sealing_keys(env.get("REMBUG_SEALING_KEYS", ""), secret_key, base_url),
-            timezone=get("REMBUG_TIMEZONE"),
+            timezone=_timezone(get("REMBUG_TIMEZONE")),
             default_locale=locale,
             run_worker=_bool("REMBUG_RUN_WORKER", get("REMBUG_RUN_WORKER")),
             worker_poll_seconds=max(poll, 0.05),
@@ -326,7 +355,9 @@ class Settings:
             password_hash_memory_kib=_int(
                 "REMBUG_PASSWORD_HASH_MEMORY_KIB", get("REMBUG_PASSWORD_HASH_MEMORY_KIB"), 1024
             ),
-            log_level=get("REMBUG_LOG_LEVEL").upper(),
+            log_level=_choice(
+                "REMBUG_LOG_LEVEL", get("REMBUG_LOG_LEVEL").upper(), _LOG_LEVELS
+            ).upper(),
             log_format=_choice("REMBUG_LOG_FORMAT", get("REMBUG_LOG_FORMAT"), ("text", "json")),
             metrics_token=_token("REMBUG_METRICS_TOKEN", get("REMBUG_METRICS_TOKEN")),
             metrics_networks=_networks("REMBUG_METRICS_ALLOW", get("REMBUG_METRICS_ALLOW")),
@@ -334,10 +365,47 @@ class Settings:
             response_days=_int("REMBUG_RESPONSE_DAYS", get("REMBUG_RESPONSE_DAYS")),
             escalation_days=_int("REMBUG_ESCALATION_DAYS", get("REMBUG_ESCALATION_DAYS")),
             auto_close_days=_int("REMBUG_AUTO_CLOSE_DAYS", get("REMBUG_AUTO_CLOSE_DAYS")),
-            smtp_url=get("REMBUG_SMTP_URL"),
-            email_from=get("REMBUG_EMAIL_FROM"),
+            smtp_url=_smtp_url(get("REMBUG_SMTP_URL")),
+            email_from=_email("REMBUG_EMAIL_FROM", get("REMBUG_EMAIL_FROM")),
             extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
         )
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"REMBUG_TIMEZONE must be an IANA time zone such as Asia/Jakarta, Asia/Makassar or "
+            f"Asia/Jayapura, not {value!r}"
+        ) from None
+    return value
+
+
+def _smtp_url(value: str) -> str:
+    if not value or value == "console":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(
+            "REMBUG_SMTP_URL must be smtp://user:pass@host:587, smtps://user:pass@host:465, "
+            "console or empty"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise SettingsError("REMBUG_SMTP_URL has an invalid port") from None
+    return value
+
+
+def _email(name: str, value: str) -> str:
+    local, _, domain = value.rpartition("@")
+    if not local or not domain or " " in value or "\n" in value:
+        raise SettingsError(f"{name} must be an email address, not {value!r}")
+    return value
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
