@@ -104,7 +104,7 @@ def main() -> int:
         # Staff must use two-factor authentication: enrolled as the demo does, so the
         # session below reaches the queue (not the enrolment page).
         actions.enrol_with_secret(
-            db, moderator, totp.new_secret(), secret_key=services.settings.secret_key
+            db, moderator, totp.new_secret(), secret_key=services.settings.sealing_keys
         )
         session_token = actions.open_session(
             db, moderator, ip="127.0.0.1", user_agent="campaign", session_days=1

@@ -27,6 +27,7 @@ from bots.intake import (
     nudge_if_waiting,
     register_processor,
 )
+from bots.spool import spool
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.webhook import PROCESSOR as TELEGRAM_PROCESSOR
 from bots.telegram.webhook import UPDATE_JOB, telegram_webhook
@@ -34,9 +35,11 @@ from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from forum.errors import N_
-from forum.extensions import NAV_LINKS, PERIODIC, PROFILE_LINKS
+from forum.extensions import METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
+from forum.metrics import Reading
 from forum.plugins import Plugin
 from forum.services import Services
+from forum.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -80,6 +83,7 @@ def setup(services: Services) -> None:
     register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
     services.job_handlers[DRAIN_JOB] = drain_job
     services.extensions.setdefault(PERIODIC, []).append(nudge_if_waiting)
+    services.extensions.setdefault(METRIC_READINGS, []).append(spool_readings)
     services.job_handlers[UPDATE_JOB] = legacy_update_job
     services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job
     services.job_handlers[DELIVER_JOB] = deliver
@@ -114,6 +118,43 @@ async def lifespan(services: Services) -> AsyncIterator[None]:
             await each.aclose()
 
 
+def spool_readings(services: Services) -> list[Reading]:
+    """/metrics: chat updates stored by the webhooks and not processed yet."""
+    return [
+        Reading(
+            "rembug_chat_spool_pending",
+            "Chat updates waiting in the spool for the intake job.",
+            float(spool(services).count_pending()),
+        )
+    ]
+
+
+def check(settings: Settings) -> list[str]:
+    """``rembug check``: chat channels whose webhook cannot work, from the settings alone."""
+    config = BotSettings.read(settings)
+    found = []
+    if config.telegram_token:
+        if not config.telegram_secret:
+            found.append(
+                "REMBUG_TELEGRAM_TOKEN is set but REMBUG_TELEGRAM_WEBHOOK_SECRET is empty: the "
+                "webhook refuses every update; set it, then run rembug telegram set-webhook"
+            )
+        if not settings.base_url.startswith("https://"):
+            found.append(
+                "Telegram delivers webhooks only to https: REMBUG_BASE_URL is "
+                f"{settings.base_url}, so the webhook cannot be registered"
+            )
+    if config.whatsapp_token:
+        for name, value in (
+            ("REMBUG_WHATSAPP_APP_SECRET", config.whatsapp_app_secret),
+            ("REMBUG_WHATSAPP_VERIFY_TOKEN", config.whatsapp_verify_token),
+            ("REMBUG_WHATSAPP_PHONE_NUMBER_ID", config.whatsapp_phone_number_id),
+        ):
+            if not value:
+                found.append(f"REMBUG_WHATSAPP_TOKEN is set but {name} is empty")
+    return found
+
+
 def add_cli_commands(subparsers: Any) -> None:
     """``rembug`` gets this package's subcommands."""
     from bots.cli import add_commands
@@ -128,6 +169,7 @@ PLUGIN = Plugin(
     template_dir=HERE / "templates",
     locale_dir=HERE / "locale",
     lifespan=lifespan,
+    check=check,
     settings=SETTINGS,
     cli=add_cli_commands,
 )

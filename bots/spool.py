@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -190,6 +191,9 @@ class FileSpool:
             conn.execute("PRAGMA synchronous=FULL")  # on disk before the 200
             conn.execute("PRAGMA busy_timeout=30000")
             conn.executescript(_SCHEMA)
+            # Closed by close() (Services.close at shutdown); the finaliser closes a spool
+            # nobody closed, so no connection is ever left to the garbage collector.
+            weakref.finalize(self, conn.close)
             self._conn = conn
         return self._conn
 
@@ -296,5 +300,7 @@ def spool(services: Any) -> Spool:
     if found is None:
         path = spool_path(services.settings.database_url)
         found = FileSpool(path) if path is not None else TableSpool(services.db)
+        if isinstance(found, FileSpool):
+            services.closers.append(found.close)
         services.extensions[SPOOL_KEY] = found
     return found

@@ -2238,3 +2238,31 @@ def _merge_supports(db: Session, source_id: int, target_id: int) -> int:
             )
     db.flush()
     return moved
+
+
+@dataclass(frozen=True)
+class Resealed:
+    resealed: int  # now sealed with the first key of REMBUG_SEALING_KEYS
+    current: int  # already were
+    unreadable: int  # open with none of the keys (an administrator resets these accounts)
+
+
+def reseal_two_factor_secrets(db: Session, *, secret_key: str) -> Resealed:
+    """Seal every two-factor secret with the first sealing key (``secret_key``: the sealing
+    keys), after a new key was put first; afterwards the old key can be dropped."""
+    resealed = current = unreadable = 0
+    for credential in db.exec(select(TotpCredential).order_by(col(TotpCredential.account_id))):
+        if not totp.needs_reseal(credential.secret, secret_key=secret_key):
+            current += 1
+            continue
+        account_id = credential.account_id
+        try:
+            secret = totp.unseal(credential.secret, account_id=account_id, secret_key=secret_key)
+        except totp.SecretUnreadable:
+            unreadable += 1
+            continue
+        credential.secret = totp.seal(secret, account_id=account_id, secret_key=secret_key)
+        db.add(credential)
+        resealed += 1
+    db.flush()
+    return Resealed(resealed, current, unreadable)

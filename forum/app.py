@@ -23,11 +23,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from bots.plugin import PLUGIN as BOTS
-from forum import (
+from forum import (  # readiness, log format, /metrics
     api,
     email,
     feeds,
+    health,
     i18n,
+    logs,
+    metrics,
     notifications,
     passwords,
 )
@@ -142,10 +145,9 @@ def build_services(
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings)
     services = services or build_services(settings)
+    metrics.setup(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -163,7 +165,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 stop.set()
                 if task is not None:
                     await task
-        services.db.engine.dispose()
+        services.close()
 
     routes = [
         *pages.routes,
@@ -173,6 +175,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *account.routes,
         *api.routes,
         *feeds.routes,
+        *health.routes,
+        *metrics.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),
         Mount("/static", VersionedStaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -180,6 +184,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(metrics.TimingMiddleware, services=services),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(BaseMiddleware, services=services),
         ],

@@ -1,4 +1,5 @@
-"""The ``rembug`` command: serve, migrate, demo, worker, create-user, reset-2fa, totp-code."""
+"""The ``rembug`` command: serve, migrate, demo, worker, check, reseal, create-user,
+reset-2fa, totp-code."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = _settings()
     print(f"Migrasi basis data / migrating: {_redact(settings.database_url)}")
-    migrate(settings.database_url)
+    migrate(settings.database_url, settings=settings)
     db = Database(make_engine(settings.database_url, pool_size=1), EventBus())
     with db.write() as session:
         regions, categories = upsert_reference_data(session)
@@ -64,7 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         passwords = load_demo(
             services.db,
-            secret_key=services.settings.secret_key,
+            secret_key=services.settings.sealing_keys,
             folder=Path(args.data) if args.data else SHIPPED,
         )
     except DemoDataError as exc:
@@ -122,10 +123,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from forum.runtime import run_background, run_until_signalled
 
     services = _services()
-    run_until_signalled(
-        lambda stop: run_background(services, stop),
-        "Pekerja outbox berjalan / outbox worker running (Ctrl+C stops).",
-    )
+    try:
+        run_until_signalled(
+            lambda stop: run_background(services, stop),
+            "Pekerja outbox berjalan / outbox worker running (Ctrl+C stops).",
+        )
+    finally:
+        services.close()
     return 0
 
 
@@ -190,7 +194,7 @@ def cmd_reset_2fa(args: argparse.Namespace) -> int:
             )
         return 0
     finally:
-        services.db.engine.dispose()
+        services.close()
 
 
 def cmd_totp_code(args: argparse.Namespace) -> int:
@@ -229,6 +233,44 @@ def cmd_copy_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reseal(args: argparse.Namespace) -> int:
+    """After a new key was put first in REMBUG_SEALING_KEYS: seal every two-factor secret
+    with it, so the old key can be removed."""
+    from forum import actions
+
+    services = _services()
+    try:
+        with services.db.write() as session:
+            result = actions.reseal_two_factor_secrets(
+                session, secret_key=services.settings.sealing_keys
+            )
+    finally:
+        services.close()
+    print(
+        f"Disegel ulang / re-sealed: {result.resealed}; sudah / already current: "
+        f"{result.current}; tidak terbaca / unreadable: {result.unreadable}"
+    )
+    if result.unreadable:
+        print(
+            "Unreadable secrets open with none of REMBUG_SEALING_KEYS: put the old key back, "
+            "or reset those accounts' two-factor authentication (rembug reset-2fa EMAIL).",
+            file=sys.stderr,
+        )
+    return 1 if result.unreadable else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from forum.app import PLUGINS
+    from forum.checks import problems
+
+    found = problems(_settings(), plugins=PLUGINS)
+    for problem in found:
+        print(f"- {problem}")
+    if not found:
+        print("Tidak ada masalah / no problems found.")
+    return 1 if found else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rembug", description="Rembug: forum dialog publik / public dialogue forum."
@@ -250,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("worker", help="run the outbox worker alone").set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "check", help="print what is misconfigured (exit status 1 when anything is)"
+    ).set_defaults(func=cmd_check)
+    sub.add_parser(
+        "reseal", help="seal two-factor secrets with the first of REMBUG_SEALING_KEYS"
+    ).set_defaults(func=cmd_reseal)
     copy = sub.add_parser(
         "copy-db", help="copy all data to another (empty) database, e.g. SQLite → PostgreSQL"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -15,6 +15,9 @@ from sqlmodel import Session
 
 from forum.events import EventBus
 from forum.workdays import Calendar, Deadlines, attach_deadlines
+
+if TYPE_CHECKING:
+    from forum.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -142,7 +145,9 @@ def check_migrated(engine: Engine) -> None:
         )
 
 
-def migrate(url: str) -> None:
+def migrate(url: str, *, settings: Settings | None = None) -> None:
+    """Upgrade to the heads; ``settings`` gives data migrations the deployment's keys
+    (0008 re-seals two-factor secrets with them)."""
     from alembic import command
 
     engine = make_engine(url, pool_size=1)
@@ -150,6 +155,7 @@ def migrate(url: str) -> None:
         with engine.begin() as conn:
             config = alembic_config(url)
             config.attributes["connection"] = conn
+            config.attributes["rembug_settings"] = settings
             command.upgrade(config, "heads")
         optimize(engine)
     finally:

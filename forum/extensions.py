@@ -35,3 +35,11 @@ OPENAPI_PATHS = "openapi_paths"
 # in the web process running the worker and in ``rembug worker``), each in its own try; for a
 # plugin's safety nets (e.g. processing that a missed wake-up left waiting).
 PERIODIC = "periodic"
+
+# list[Callable[[Services], Iterable[forum.metrics.Reading]]]: a package's gauges for
+# /metrics (the chat spool's backlog, the moderation queue), read at each scrape.
+METRIC_READINGS = "metric_readings"
+
+# list[tuple[str, Callable[[Services], None]]]: named readiness checks for /readyz (the
+# search index); a check raises when the part it checks cannot serve.
+READINESS_CHECKS = "readiness_checks"

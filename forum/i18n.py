@@ -92,13 +92,29 @@ def jinja_callables(locale: str) -> dict[str, Any]:
     return {"gettext": _gettext, "_": _gettext, "ngettext": _ngettext}
 
 
+# Indonesia's three zones by their UTC offset (no daylight saving): Waktu Indonesia Barat,
+# Tengah and Timur.
+INDONESIAN_ZONES = {7 * 3600: "WIB", 8 * 3600: "WITA", 9 * 3600: "WIT"}
+
+
+def zone_label(local: dt.datetime, timezone: str) -> str:
+    """WIB, WITA or WIT by the moment's offset; elsewhere UTC±HH:MM."""
+    offset = local.utcoffset() or dt.timedelta(0)
+    seconds = int(offset.total_seconds())
+    if seconds in INDONESIAN_ZONES:
+        return INDONESIAN_ZONES[seconds]
+    sign = "+" if seconds >= 0 else "-"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
 class Formatter:
     """Dates and numbers for one locale and time zone."""
 
     def __init__(self, locale: str, timezone: str) -> None:
         self.locale = Locale.parse(locale)
         self.tz = ZoneInfo(timezone)
-        self.tz_label = "WIB" if timezone == "Asia/Jakarta" else timezone
+        self.timezone = timezone
 
     def local(self, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
@@ -112,8 +128,9 @@ class Formatter:
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:
             return ""
-        text = format_datetime(self.local(value), "d MMM y, HH.mm", locale=self.locale)
-        return f"{text} {self.tz_label}"
+        local = self.local(value)
+        text = format_datetime(local, "d MMM y, HH.mm", locale=self.locale)
+        return f"{text} {zone_label(local, self.timezone)}"
 
     def date(self, value: dt.datetime | None) -> str:
         if value is None:

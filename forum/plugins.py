@@ -39,6 +39,9 @@ class Plugin:
     settings: tuple[Setting, ...] = field(default_factory=tuple)
     # Adds the package's subcommands to ``rembug`` (argparse subparsers).
     cli: Callable[[Any], None] | None = None
+    # ``rembug check``: what is misconfigured in the package's settings (offline; no
+    # network call), as readable lines.
+    check: Callable[[Settings], list[str]] | None = None
 
 
 def setting_value(settings: Settings, setting: Setting) -> str:

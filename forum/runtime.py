@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 
-from forum import actions, ratelimit
+from forum import actions, outbox, ratelimit
 from forum.db import optimize
 from forum.extensions import PERIODIC
 from forum.services import Services
@@ -34,6 +36,15 @@ def run_scheduled(services: Services) -> int:
     return changed
 
 
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def beat(services: Services) -> None:
+    """The scheduler's heartbeat (every round): /readyz and /metrics read how old it is."""
+    with services.db.write() as db:
+        outbox.heartbeat(db, WORKER_NAME)
+
+
 OPTIMIZE_EVERY = 120  # scheduler rounds (about an hour)
 
 
@@ -46,6 +57,10 @@ async def scheduler(services: Services, stop: asyncio.Event) -> None:
                 await asyncio.to_thread(optimize, services.db.engine)
             except Exception:
                 log.exception("database optimize failed")
+        try:
+            await asyncio.to_thread(beat, services)
+        except Exception:
+            log.exception("worker heartbeat failed")
         try:
             changed = await asyncio.to_thread(run_scheduled, services)
             if changed:

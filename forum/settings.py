@@ -6,7 +6,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -28,8 +31,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REMBUG_SECRET_KEY",
         "(generated into <REMBUG_DATA_DIR>/secret_key on first run)",
-        "Signs CSRF tokens and cookies and encrypts two-factor secrets. Keep it secret; "
-        "changing it logs nobody out but every account must enrol two-factor again.",
+        "Signs CSRF tokens and cookies. Keep it secret; changing it logs nobody out (and, "
+        "with REMBUG_SEALING_KEYS set, leaves two-factor secrets readable).",
+    ),
+    Setting(
+        "REMBUG_SEALING_KEYS",
+        "(derived from REMBUG_SECRET_KEY: development only)",
+        "Keys (comma-separated, each at least 32 characters) encrypting two-factor secrets "
+        "with AES-GCM: the first seals, all open. Rotate by putting a new key first, run "
+        "rembug reseal, then drop the old one. Required when REMBUG_BASE_URL is a public "
+        "https address.",
     ),
     Setting("REMBUG_BASE_URL", "http://127.0.0.1:8000", "Public URL; https makes cookies Secure."),
     Setting("REMBUG_TIMEZONE", "Asia/Jakarta", "Time zone used to show dates."),
@@ -110,9 +121,28 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("REMBUG_LOG_LEVEL", "INFO", "Python log level."),
     Setting(
+        "REMBUG_LOG_FORMAT",
+        "text",
+        "text (one readable line per record) or json (one JSON object per line, for a log "
+        "collector).",
+    ),
+    Setting(
+        "REMBUG_METRICS_TOKEN",
+        "",
+        "Bearer token a Prometheus scrape of /metrics must send (at least 16 characters). "
+        "Empty, and no REMBUG_METRICS_ALLOW: /metrics is closed (404).",
+    ),
+    Setting(
+        "REMBUG_METRICS_ALLOW",
+        "",
+        "Networks (comma-separated, e.g. 127.0.0.1/32,10.0.0.0/8) allowed to read /metrics "
+        "without the token.",
+    ),
+    Setting(
         "REMBUG_HOLIDAYS_FILE",
         "(bundled forum/seeds/holidays-id.csv)",
-        "CSV of public holidays (a date column, YYYY-MM-DD) skipped by working-day deadlines.",
+        "Corrections to the holidays package's Indonesian calendar (public holidays and cuti "
+        "bersama) for working-day deadlines: CSV date,name,change (add or remove).",
     ),
     Setting(
         "REMBUG_RESPONSE_DAYS",
@@ -152,6 +182,19 @@ def _bool(name: str, value: str) -> bool:
     raise SettingsError(f"{name} must be true or false, not {value!r}")
 
 
+# Upper limits: a value above these is a typo (or a unit mix-up), not a policy.
+_MAXIMA = {
+    "REMBUG_SESSION_DAYS": 365,
+    "REMBUG_PAGE_CACHE_SECONDS": 3600,
+    "REMBUG_PASSWORD_HASH_TIME_COST": 20,
+    "REMBUG_PASSWORD_HASH_MEMORY_KIB": 4 * 1024 * 1024,
+    "REMBUG_RESPONSE_DAYS": 365,
+    "REMBUG_ESCALATION_DAYS": 365,
+    "REMBUG_AUTO_CLOSE_DAYS": 365,
+    "REMBUG_COMMENTS_PER_PAGE": 500,
+}
+
+
 def _int(name: str, value: str, minimum: int = 1) -> int:
     try:
         number = int(value)
@@ -159,6 +202,9 @@ def _int(name: str, value: str, minimum: int = 1) -> int:
         raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
     if number < minimum:
         raise SettingsError(f"{name} must be at least {minimum}")
+    maximum = _MAXIMA.get(name)
+    if maximum is not None and number > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}")
     return number
 
 
@@ -168,6 +214,8 @@ class Settings:
     database_url: str
     secret_key: str
     base_url: str
+    # REMBUG_SEALING_KEYS as forum.sealing reads it (comma-separated; first seals).
+    sealing_keys: str = ""
     timezone: str = "Asia/Jakarta"
     default_locale: str = "id"
     run_worker: bool = True
@@ -191,6 +239,9 @@ class Settings:
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
     log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_token: str = ""
+    metrics_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     holidays_file: Path | None = None
     response_days: int = 5
     escalation_days: int = 5
@@ -202,6 +253,12 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def is_production(self) -> bool:
+        """A public deployment: an https base URL that is not this machine."""
+        host = urlsplit(self.base_url).hostname or ""
+        return self.base_url.startswith("https://") and host not in _LOCAL_HOSTS
 
     @property
     def is_sqlite(self) -> bool:
@@ -221,6 +278,11 @@ class Settings:
         )
         if database_url.startswith("postgres://") or database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+        if not database_url.startswith(("sqlite://", "postgresql+psycopg://")):
+            raise SettingsError(
+                "REMBUG_DATABASE_URL must start with sqlite:// or postgresql+psycopg:// "
+                f"(postgres:// is accepted), not {database_url.split('://', 1)[0]}://"
+            )
         locale = get("REMBUG_DEFAULT_LOCALE")
         if locale not in {"id", "en"}:
             raise SettingsError("REMBUG_DEFAULT_LOCALE must be id or en")
@@ -228,15 +290,24 @@ class Settings:
             poll = float(get("REMBUG_WORKER_POLL_SECONDS"))
         except ValueError:
             raise SettingsError("REMBUG_WORKER_POLL_SECONDS must be a number") from None
+        if not 0 < poll <= 60:
+            raise SettingsError("REMBUG_WORKER_POLL_SECONDS must be above 0 and at most 60")
         base_url = get("REMBUG_BASE_URL").rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise SettingsError("REMBUG_BASE_URL must start with http:// or https://")
+        parts = urlsplit(base_url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SettingsError(
+                f"REMBUG_BASE_URL must be an http:// or https:// address, not {base_url!r}"
+            )
+        if parts.query or parts.fragment:
+            raise SettingsError("REMBUG_BASE_URL must not have a query or fragment")
+        secret_key = env.get("REMBUG_SECRET_KEY", "").strip() or _stored_secret(data_dir)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
-            secret_key=env.get("REMBUG_SECRET_KEY", "").strip() or _stored_secret(data_dir),
+            secret_key=secret_key,
             base_url=base_url,
-            timezone=get("REMBUG_TIMEZONE"),
+            sealing_keys=_sealing_keys(env.get("REMBUG_SEALING_KEYS", ""), secret_key, base_url),
+            timezone=_timezone(get("REMBUG_TIMEZONE")),
             default_locale=locale,
             run_worker=_bool("REMBUG_RUN_WORKER", get("REMBUG_RUN_WORKER")),
             worker_poll_seconds=max(poll, 0.05),
@@ -284,15 +355,103 @@ class Settings:
             password_hash_memory_kib=_int(
                 "REMBUG_PASSWORD_HASH_MEMORY_KIB", get("REMBUG_PASSWORD_HASH_MEMORY_KIB"), 1024
             ),
-            log_level=get("REMBUG_LOG_LEVEL").upper(),
+            log_level=_choice(
+                "REMBUG_LOG_LEVEL", get("REMBUG_LOG_LEVEL").upper(), _LOG_LEVELS
+            ).upper(),
+            log_format=_choice("REMBUG_LOG_FORMAT", get("REMBUG_LOG_FORMAT"), ("text", "json")),
+            metrics_token=_token("REMBUG_METRICS_TOKEN", get("REMBUG_METRICS_TOKEN")),
+            metrics_networks=_networks("REMBUG_METRICS_ALLOW", get("REMBUG_METRICS_ALLOW")),
             holidays_file=_existing_file(env.get("REMBUG_HOLIDAYS_FILE", "").strip()),
             response_days=_int("REMBUG_RESPONSE_DAYS", get("REMBUG_RESPONSE_DAYS")),
             escalation_days=_int("REMBUG_ESCALATION_DAYS", get("REMBUG_ESCALATION_DAYS")),
             auto_close_days=_int("REMBUG_AUTO_CLOSE_DAYS", get("REMBUG_AUTO_CLOSE_DAYS")),
-            smtp_url=get("REMBUG_SMTP_URL"),
-            email_from=get("REMBUG_EMAIL_FROM"),
+            smtp_url=_smtp_url(get("REMBUG_SMTP_URL")),
+            email_from=_email("REMBUG_EMAIL_FROM", get("REMBUG_EMAIL_FROM")),
             extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
         )
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"REMBUG_TIMEZONE must be an IANA time zone such as Asia/Jakarta, Asia/Makassar or "
+            f"Asia/Jayapura, not {value!r}"
+        ) from None
+    return value
+
+
+def _smtp_url(value: str) -> str:
+    if not value or value == "console":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise SettingsError(
+            "REMBUG_SMTP_URL must be smtp://user:pass@host:587, smtps://user:pass@host:465, "
+            "console or empty"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise SettingsError("REMBUG_SMTP_URL has an invalid port") from None
+    return value
+
+
+def _email(name: str, value: str) -> str:
+    local, _, domain = value.rpartition("@")
+    if not local or not domain or " " in value or "\n" in value:
+        raise SettingsError(f"{name} must be an email address, not {value!r}")
+    return value
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    lowered = value.strip().lower()
+    if lowered not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return lowered
+
+
+def _token(name: str, value: str) -> str:
+    if value and len(value) < 16:
+        raise SettingsError(f"{name} must be at least 16 characters")
+    return value
+
+
+def _networks(name: str, value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "testserver"}
+
+
+def _sealing_keys(value: str, secret_key: str, base_url: str) -> str:
+    from forum.sealing import development_key, parse_keys
+
+    if not value.strip():
+        host = urlsplit(base_url).hostname or ""
+        if base_url.startswith("https://") and host not in _LOCAL_HOSTS:
+            raise SettingsError(
+                "REMBUG_SEALING_KEYS must be set for a public https deployment (the "
+                "development key derived from REMBUG_SECRET_KEY is refused); generate one "
+                "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return development_key(secret_key)
+    try:
+        return ",".join(parse_keys(value))
+    except ValueError as exc:
+        raise SettingsError(f"REMBUG_SEALING_KEYS {exc}") from None
 
 
 def _existing_file(value: str) -> Path | None:

@@ -1,5 +1,6 @@
 """Two-factor authentication maths: TOTP codes (RFC 6238), the secret's encryption at rest,
-recovery codes, and the enrolment QR code (segno, the only module that imports it).
+recovery codes, and the enrolment QR code (segno, the only module that imports it). The
+encryption itself is forum.sealing's.
 
 The TOTP computation is the ~20 lines of RFC 4226/6238 written here with the standard
 library's ``hmac`` rather than a dependency: it is small, fixed by the RFCs, and the tests
@@ -19,6 +20,8 @@ from urllib.parse import quote, urlencode
 
 import segno
 
+from forum import sealing
+
 STEP_SECONDS = 30
 DIGITS = 6
 SECRET_BYTES = 20  # 160 bits, RFC 4226's recommended length
@@ -28,7 +31,8 @@ RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misrea
 
 
 class SecretUnreadable(ValueError):
-    """The stored secret does not decrypt with this deployment's key (the key changed)."""
+    """The stored secret does not open with this deployment's sealing keys (a key was
+    removed from REMBUG_SEALING_KEYS, or the row was tampered with)."""
 
 
 def new_secret() -> bytes:
@@ -121,50 +125,31 @@ def _attr(text: str) -> str:
 
 # --- the secret at rest -------------------------------------------------------------------
 #
-# Encrypt-then-MAC with keys derived from REMBUG_SECRET_KEY by HMAC-SHA256 (nothing else in
-# the dependency set offers authenticated encryption): a random 16-byte nonce, the 20-byte
-# secret XORed with HMAC-SHA256(enc_key, nonce) (a one-block stream cipher with HMAC as the
-# pseudo-random function), and HMAC-SHA256(mac_key, version|account id|nonce|ciphertext) as
-# the tag, so a row cannot be moved to another account. See docs/security.md.
-
-_VERSION = "v1"
+# AES-256-GCM through forum.sealing, keyed by REMBUG_SEALING_KEYS (first key seals, every key
+# opens), with the account id as associated data so a row cannot be moved to another
+# account. ``keys`` below is that setting's value (Settings.sealing_keys). Rows of the former
+# HMAC construction ("v1:") are re-sealed by migration 0008. See docs/security.md.
 
 
-def _keys(secret_key: str) -> tuple[bytes, bytes]:
-    root = secret_key.encode()
-    enc = hmac.new(root, b"rembug totp secret encryption v1", hashlib.sha256).digest()
-    mac = hmac.new(root, b"rembug totp secret authentication v1", hashlib.sha256).digest()
-    return enc, mac
+def _context(account_id: int) -> bytes:
+    return f"totp|{account_id}".encode()
 
 
 def seal(secret: bytes, *, account_id: int, secret_key: str) -> str:
-    enc, mac = _keys(secret_key)
-    nonce = secrets.token_bytes(16)
-    stream = hmac.new(enc, nonce, hashlib.sha256).digest()
-    cipher = bytes(a ^ b for a, b in zip(secret, stream, strict=False))
-    tag = hmac.new(mac, _tagged(account_id, nonce, cipher), hashlib.sha256).digest()
-    return f"{_VERSION}:" + base64.urlsafe_b64encode(nonce + cipher + tag).decode()
+    """``secret_key``: the sealing keys (Settings.sealing_keys)."""
+    return sealing.ring(secret_key).seal(secret, context=_context(account_id))
 
 
 def unseal(sealed: str, *, account_id: int, secret_key: str) -> bytes:
-    version, _, body = sealed.partition(":")
-    if version != _VERSION:
-        raise SecretUnreadable(version)
     try:
-        raw = base64.urlsafe_b64decode(body.encode())
-    except ValueError:
-        raise SecretUnreadable("encoding") from None
-    nonce, cipher, tag = raw[:16], raw[16:-32], raw[-32:]
-    enc, mac = _keys(secret_key)
-    expected = hmac.new(mac, _tagged(account_id, nonce, cipher), hashlib.sha256).digest()
-    if len(raw) != 16 + SECRET_BYTES + 32 or not hmac.compare_digest(tag, expected):
-        raise SecretUnreadable("tag")
-    stream = hmac.new(enc, nonce, hashlib.sha256).digest()
-    return bytes(a ^ b for a, b in zip(cipher, stream, strict=False))
+        return sealing.ring(secret_key).open(sealed, context=_context(account_id))
+    except sealing.SealingError as exc:
+        raise SecretUnreadable(str(exc)) from None
 
 
-def _tagged(account_id: int, nonce: bytes, cipher: bytes) -> bytes:
-    return f"{_VERSION}|{account_id}|".encode() + nonce + cipher
+def needs_reseal(sealed: str, *, secret_key: str) -> bool:
+    """Not sealed with the first sealing key (rotation in progress)."""
+    return not sealing.ring(secret_key).is_current(sealed)
 
 
 # --- recovery codes -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from forum.extensions import (
     NAV_LINKS,
     OPENAPI_PATHS,
     PERIODIC,
+    READINESS_CHECKS,
     SEARCH_ITEMS,
     SIMILAR_ASPIRATIONS,
 )
@@ -44,6 +45,9 @@ def setup(services: Services) -> None:
     subscribers.subscribe(services)
     services.job_handlers[REBUILD_JOB] = run_rebuild_job
     services.extensions.setdefault(PERIODIC, []).append(rebuild_if_empty)
+    services.extensions.setdefault(READINESS_CHECKS, []).append(
+        ("search", lambda s: get_index(s).count())
+    )
     extensions = make_extensions(services)
     services.extensions[SIMILAR_ASPIRATIONS] = extensions["similar_aspirations"]
     services.extensions[MORE_LIKE_THIS] = extensions["more_like_this"]

@@ -45,7 +45,7 @@ def two_factor_secret(services: Services, account_id: int) -> str:
         credential = db.get(TotpCredential, account_id)
         assert credential is not None, "two-factor authentication is not set up"
         secret = totp.unseal(
-            credential.secret, account_id=account_id, secret_key=services.settings.secret_key
+            credential.secret, account_id=account_id, secret_key=services.settings.sealing_keys
         )
     return totp.b32(secret)
 
@@ -99,7 +99,7 @@ def enrol(services: Services, account: Account) -> str:
         person = db.get(Account, account.id)
         assert person is not None
         secret = totp.b32(
-            actions.start_enrolment(db, person, secret_key=services.settings.secret_key)
+            actions.start_enrolment(db, person, secret_key=services.settings.sealing_keys)
         )
     code = pyotp.TOTP(secret).at(previous_step_time())  # logins get the next two codes
     with services.db.write() as db:
@@ -109,7 +109,7 @@ def enrol(services: Services, account: Account) -> str:
             db,
             person,
             code=code,
-            secret_key=services.settings.secret_key,
+            secret_key=services.settings.sealing_keys,
             ip="127.0.0.1",
             limits=CODE_LIMITS,
         )
@@ -161,7 +161,7 @@ def services(settings: Settings) -> Iterator[Services]:
     with services.db.write() as db:
         upsert_reference_data(db)
     yield services
-    services.db.engine.dispose()
+    services.close()
 
 
 @pytest.fixture

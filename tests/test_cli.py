@@ -106,7 +106,7 @@ def test_migrate_then_demo_then_create_user(fresh_env: dict[str, str]) -> None:
             db,
             challenge_token=step.token,
             code=code,
-            secret_key=settings.secret_key,
+            secret_key=settings.sealing_keys,
             ip="127.0.0.1",
             user_agent="test",
             limits=actions.CodeLimits(5, 20, timedelta(minutes=15)),

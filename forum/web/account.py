@@ -128,7 +128,7 @@ def login_code(ctx: Ctx) -> Response:
             ctx.db,
             challenge_token=ctx.request.cookies.get(LOGIN_STEP_COOKIE, ""),
             code=ctx.field("code"),
-            secret_key=settings.secret_key,
+            secret_key=settings.sealing_keys,
             ip=ctx.client_ip(),
             user_agent=ctx.request.headers.get("user-agent", ""),
             limits=_limits(ctx),
@@ -164,7 +164,7 @@ def _two_factor_page(
             codes_left=actions.recovery_codes_left(ctx.db, user.id),
             **common,
         )
-    secret = actions.start_enrolment(ctx.db, user, secret_key=ctx.settings.secret_key)
+    secret = actions.start_enrolment(ctx.db, user, secret_key=ctx.settings.sealing_keys)
     uri = totp.otpauth_uri(
         secret, account_name=user.email or user.phone or str(user.id), issuer=_issuer(ctx)
     )
@@ -204,7 +204,7 @@ def two_factor_enable(ctx: Ctx) -> Response:
             ctx.db,
             ctx.user,
             code=ctx.field("code"),
-            secret_key=ctx.settings.secret_key,
+            secret_key=ctx.settings.sealing_keys,
             ip=ctx.client_ip(),
             limits=_limits(ctx),
         )
@@ -222,7 +222,7 @@ def two_factor_recovery_codes(ctx: Ctx) -> Response:
             ctx.db,
             ctx.user,
             code=ctx.field("code"),
-            secret_key=ctx.settings.secret_key,
+            secret_key=ctx.settings.sealing_keys,
             ip=ctx.client_ip(),
             limits=_limits(ctx),
         )
@@ -240,7 +240,7 @@ def two_factor_disable(ctx: Ctx) -> Response:
             ctx.db,
             ctx.user,
             code=ctx.field("code"),
-            secret_key=ctx.settings.secret_key,
+            secret_key=ctx.settings.sealing_keys,
             ip=ctx.client_ip(),
             limits=_limits(ctx),
         )

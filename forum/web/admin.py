@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -15,7 +17,8 @@ ADMIN = (Role.admin,)
 
 @view(roles=ADMIN)
 def index(ctx: Ctx) -> Response:
-    return ctx.render("admin/index.html")
+    calendar = ctx.services.db.deadlines.calendar
+    return ctx.render("admin/index.html", no_holidays_ahead=bool(calendar.warnings(date.today())))
 
 
 def _agencies_page(

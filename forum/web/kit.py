@@ -330,16 +330,16 @@ class PageCache:
         """The cached page, or a render shared by every request waiting for the same key."""
         hit = self.get(key)
         if hit is not None:
-            return Response(hit[1], status_code=hit[0], media_type=hit[2])
+            return self._shared(Response(hit[1], status_code=hit[0], media_type=hit[2]))
         pending = self._inflight.get(key)
         if pending is not None:
             stale = self.get(key, stale_ok=True)
             if stale is not None:
-                return Response(stale[1], status_code=stale[0], media_type=stale[2])
+                return self._shared(Response(stale[1], status_code=stale[0], media_type=stale[2]))
             await asyncio.shield(pending)
             hit = self.get(key)
             if hit is not None:
-                return Response(hit[1], status_code=hit[0], media_type=hit[2])
+                return self._shared(Response(hit[1], status_code=hit[0], media_type=hit[2]))
             return await render()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
@@ -351,10 +351,18 @@ class PageCache:
                 and b'name="csrf_token"' not in response.body
             ):
                 self.put(key, 200, bytes(response.body), "text/html")
+                self._shared(response)
             return response
         finally:
             del self._inflight[key]
             future.set_result(None)
+
+    def _shared(self, response: Response) -> Response:
+        """Mark a page anyone may get as the same bytes: nginx's micro-cache (deploy/nginx)
+        keeps only responses carrying X-Accel-Expires (and strips the header)."""
+        if self.seconds > 0:
+            response.headers["X-Accel-Expires"] = str(max(int(self.seconds), 1))
+        return response
 
     def put(self, key: tuple[str, str, str], status: int, body: bytes, media_type: str) -> None:
         if self.seconds <= 0:

@@ -25,9 +25,9 @@ def test_working_days_skip_weekends_and_holidays() -> None:
     assert date(2026, 8, 17) in calendar.holidays
     assert calendar.add(friday, 1).date() == date(2026, 8, 18)
     assert calendar.add(friday, 2).date() == date(2026, 8, 19)
-    thursday = datetime(2026, 3, 19, 2, 0, tzinfo=UTC)  # Nyepi, then Idulfitri on Friday
-    assert calendar.add(thursday, 1).date() == date(2026, 3, 23)
-    assert calendar.add(datetime(2026, 3, 18, 2, 0, tzinfo=UTC), 5).date() == date(2026, 3, 27)
+    thursday = datetime(2026, 3, 19, 2, 0, tzinfo=UTC)  # Nyepi, then Idulfitri and cuti bersama
+    assert calendar.add(thursday, 1).date() == date(2026, 3, 25)
+    assert calendar.add(datetime(2026, 3, 18, 2, 0, tzinfo=UTC), 5).date() == date(2026, 3, 31)
 
 
 def published(world: World, make: Make, **kw: object) -> Aspiration:

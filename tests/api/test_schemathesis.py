@@ -55,7 +55,7 @@ def demo_services(
     _empty_tables(services)
     with services.db.write() as db:
         upsert_reference_data(db)
-    load_demo(services.db, say=lambda _line: None, secret_key=services.settings.secret_key)
+    load_demo(services.db, say=lambda _line: None, secret_key=services.settings.sealing_keys)
     yield services
     services.db.engine.dispose()
 

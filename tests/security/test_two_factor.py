@@ -87,11 +87,13 @@ def test_the_secret_is_stored_encrypted_and_bound_to_its_account(world: World) -
     with world.services.db.read() as db:
         stored = db.get(TotpCredential, world.moderator.id).secret  # type: ignore[union-attr]
     assert secret not in stored and secret.lower() not in stored.lower()
-    key = world.services.settings.secret_key
+    key = world.services.settings.sealing_keys
     with pytest.raises(totp.SecretUnreadable):
         totp.unseal(stored, account_id=world.admin.id, secret_key=key)  # type: ignore[arg-type]
     with pytest.raises(totp.SecretUnreadable):
-        totp.unseal(stored, account_id=world.moderator.id, secret_key="another-key")  # type: ignore[arg-type]
+        totp.unseal(
+            stored, account_id=world.moderator.id, secret_key="another-sealing-key-" + "x" * 32
+        )  # type: ignore[arg-type]
 
 
 # --- the login ------------------------------------------------------------------------------
@@ -412,7 +414,7 @@ def test_a_changed_server_key_makes_the_secret_unreadable_not_bypassed(
         credential.secret = totp.seal(
             totp.new_secret(),
             account_id=world.moderator.id,
-            secret_key="an-old-key",  # type: ignore[arg-type]
+            secret_key="a-sealing-key-no-longer-configured-0123456789",
         )
         db.add(credential)
     _password_step(browser, world.moderator)
