@@ -103,6 +103,8 @@ class Turn:
         """Queue ``text`` (already translated), split at the channel's text limit; the buttons
         go with the last part, which also fits the limit for text with buttons."""
         caps = self.capabilities
+        if not caps.buttons:
+            text, buttons = self.numbered(text, buttons), ()
         parts = split_text(text, caps.max_text) or ["…"]
         if any(row for row in buttons) and len(parts[-1]) > caps.max_menu_text:
             parts[-1:] = split_text(parts[-1], caps.max_menu_text)
@@ -110,6 +112,17 @@ class Turn:
             last = i == len(parts) - 1
             rows = tuple(tuple(row) for row in buttons if row) if last else ()
             self.out.append(Outbound(self.identity.chat_id, part, rows))
+
+    def numbered(self, text: str, buttons: Sequence[Sequence[Button]]) -> str:
+        """``text`` with the buttons as numbered choices, for channels without buttons."""
+        flat = [b for row in buttons for b in row]
+        if not flat:
+            return text
+        lines = [text, ""]
+        lines += [
+            self.t(N_("Reply %(n)s: %(label)s"), n=i, label=b.label) for i, b in enumerate(flat, 1)
+        ]
+        return "\n".join(lines)
 
     def error(self, exc: ActionError) -> None:
         lines = [self.t(exc.message, **exc.params)]

@@ -39,3 +39,17 @@ def test_long_content_is_paged_within_the_cap() -> None:
     joined = " ".join(p.removesuffix("\nBalas LAGI") for p in parts)
     assert joined.split() == text.split()
     assert pages("pendek", 3, "Balas LAGI") == ["pendek"]
+
+
+def test_channels_without_buttons_get_numbered_menus() -> None:
+    from bots.channels import Capabilities
+    from bots.conversation import Turn
+    from bots.messages import Button
+    from bots.models import ChatIdentity
+
+    identity = ChatIdentity(channel="sms", platform_user_id="+6281", chat_id="+6281", locale="en")
+    turn = Turn(None, identity, capabilities=Capabilities(buttons=False))  # type: ignore[arg-type]
+    turn.say("Pilih:", [[Button("Konsultasi", "cl")], [Button("Aspirasi", "a")]])
+    assert turn.out[-1].buttons == ()
+    assert "Reply 1: Konsultasi" in turn.out[-1].text
+    assert "Reply 2: Aspirasi" in turn.out[-1].text
