@@ -41,6 +41,12 @@ class Capabilities:
     reply_window: timedelta | None = None
     # The platform reports each message's fate later (sent / delivered / read / failed).
     receipts: bool = False
+    # No buttons (SMS): menus are rendered as numbered choices ("Balas 1 ...").
+    buttons: bool = True
+    # Longest reply in SMS segments (None: not sized in segments); longer content pages.
+    max_segments: int | None = None
+    # What one message costs the service, in the operator's unit (0: free).
+    cost_per_message: int = 0
 
 
 DEFAULT_CAPABILITIES = Capabilities()
