@@ -3,6 +3,7 @@ drop stopwords and stem with the Sastrawi algorithm on an LGPL-3 root list (data
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
 from Sastrawi.Stemmer.Stemmer import Stemmer
 
 ROOTS_FILE = Path(__file__).resolve().parent / "data" / "roots-id.txt"
+# Roots dropped ("-word") and added ("+word") at load time, each with its reason (data/).
+ROOTS_ADJUST_FILE = ROOTS_FILE.with_name("roots-adjust.txt")
 
 # Words with an inner hyphen stay whole so Sastrawi can stem reduplications ("jalan-jalan").
 TOKEN_RE = re.compile(r"[0-9a-z]+(?:-[0-9a-z]+)*")
@@ -304,7 +307,51 @@ def _stemmer() -> Stemmer:
 def root_words() -> tuple[str, ...]:
     """The root list (LGPL-3, derived from hunspell-id by search/tools/derive_roots.py)."""
     lines = ROOTS_FILE.read_text(encoding="utf-8").splitlines()
-    return tuple(line for line in lines if line and not line.startswith("#"))
+    roots = {line: None for line in lines if line and not line.startswith("#")}
+    for line in ROOTS_ADJUST_FILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("-"):
+            roots.pop(line[1:], None)
+        elif line.startswith("+"):
+            roots[line[1:]] = None
+    return tuple(roots)
+
+
+@lru_cache(maxsize=1)
+def _root_set() -> frozenset[str]:
+    return frozenset(root_words())
+
+
+def analyzer_version() -> str:
+    """A fingerprint of everything that decides a stem (the code's rule version, the roots
+    and their adjustments): stored with the saved stems and the index, so a changed analyzer
+    discards the stale stems and rebuilds the index."""
+    digest = hashlib.sha256(ANALYZER_RULES.encode())
+    for path in (ROOTS_FILE, ROOTS_ADJUST_FILE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# Bump when a rule below changes what stem() returns.
+ANALYZER_RULES = "sastrawi+rembug-affixes-1"
+
+# Affixes the Sastrawi algorithm lacks, tried when it leaves a word unchanged (written for
+# Rembug). Each removes to a known root of at least four letters: -wan/-wati (budayawan,
+# karyawati), -isme/-is (idealisme, idealis), the infix -in- of kinerja (k-in-erja) and the
+# first-syllable reduplication of rerata, lelembut.
+EXTRA_SUFFIXES = ("wati", "wan", "isme", "is")
+
+
+def _extra_rules(word: str) -> str | None:
+    roots = _root_set()
+    for suffix in EXTRA_SUFFIXES:
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= MIN_STEM_LENGTH and base in roots:
+            return base
+    if word.startswith("kin") and "k" + word[3:] in roots and len(word) >= 7:
+        return "k" + word[3:]
+    if len(word) >= 6 and word[1] == "e" and word[0] == word[2] and word[2:] in roots:
+        return word[2:]
+    return None
 
 
 # Word -> stem and token -> terms caches. Module level and unlocked (dict reads and writes are
@@ -324,6 +371,8 @@ def stem(word: str) -> str:
             found = word
         else:
             found = _stemmer().stem_word(word) or word
+            if found == word:
+                found = _extra_rules(word) or word
         if len(_STEMS) < MAX_CACHED:
             _STEMS[word] = found
     return found
