@@ -321,6 +321,7 @@ def _root_set() -> frozenset[str]:
     return frozenset(root_words())
 
 
+@lru_cache(maxsize=1)
 def analyzer_version() -> str:
     """A fingerprint of everything that decides a stem (the code's rule version, the roots
     and their adjustments): stored with the saved stems and the index, so a changed analyzer
@@ -359,7 +360,15 @@ def _extra_rules(word: str) -> str | None:
 MAX_CACHED = 1_000_000
 _STEMS: dict[str, str] = {}
 _TOKEN_TERMS: dict[str, tuple[str, ...]] = {}
-STEM_CACHE_HEADER = "# rembug stem cache v1: word<TAB>stem (delete this file to start afresh)"
+
+
+def stem_cache_header() -> str:
+    """The saved stems' first line; it names the analyzer version, so stems saved by another
+    analyzer are discarded rather than reused."""
+    return (
+        f"# rembug stem cache v2, analyzer {analyzer_version()}: word<TAB>stem "
+        "(delete this file to start afresh)"
+    )
 
 
 def stem(word: str) -> str:
@@ -385,12 +394,13 @@ def clear_caches() -> None:
 
 def load_stem_cache(path: Path) -> int:
     """Add the stems saved by ``save_stem_cache`` (a rebuild then stems only new words);
-    returns how many were read. A missing or foreign file is ignored."""
+    returns how many were read. A missing or foreign file, or one saved by another analyzer
+    version, is ignored."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (FileNotFoundError, UnicodeDecodeError):
         return 0
-    if not lines or lines[0] != STEM_CACHE_HEADER:
+    if not lines or lines[0] != stem_cache_header():
         return 0
     count = 0
     for line in lines[1:]:
@@ -406,7 +416,7 @@ def save_stem_cache(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     body = "".join(f"{word}\t{stemmed}\n" for word, stemmed in list(_STEMS.items()))
-    temporary.write_text(STEM_CACHE_HEADER + "\n" + body, encoding="utf-8")
+    temporary.write_text(stem_cache_header() + "\n" + body, encoding="utf-8")
     temporary.replace(path)
 
 

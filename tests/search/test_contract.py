@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from forum.services import Services
-from search.analysis import analyze, parse_query
+from search.analysis import analyze, analyzer_version, parse_query
 from search.index import IndexDocument, SearchIndex, SearchQuery
 from search.memory_index import MemoryIndex
 from search.postgres_index import PostgresIndex
@@ -234,3 +234,30 @@ def test_a_phrase_does_not_run_from_the_title_into_the_body(index: SearchIndex) 
     # "Pelayanan KTP lambat" / "Pelayanan di kelurahan lambat sekali"
     assert keys(index, '"ktp lambat"') == ["aspiration:1"]
     assert keys(index, '"lambat pelayanan"') == []
+
+
+def test_every_engine_finds_the_same_word_forms_of_public_service_words(
+    index: SearchIndex,
+) -> None:
+    """The analyzer's stems feed every engine, so a root finds its affixed forms alike."""
+    index.rebuild(
+        [
+            doc(21, "Kapan pembangunan dimulai", "Warga menunggu sejak lama"),
+            doc(22, "Tersangka ditahan", "Petugas menahan dua orang"),
+            doc(23, "Siswa mempelajari kinerja", "Pelajaran tentang pelayanan"),
+            doc(24, "Warga puas", "Hasilnya memuaskan, pengupas kelapa senang"),
+        ]
+    )
+    assert keys(index, "mulai") == ["aspiration:21"]
+    assert keys(index, "tahan") == ["aspiration:22"]
+    assert keys(index, "ajar kerja") == ["aspiration:23"]
+    assert keys(index, "memuaskan") == ["aspiration:24"]
+    assert keys(index, "kupas") == ["aspiration:24"]
+    assert keys(index, "bangun") == ["aspiration:21"]
+    assert keys(index, "layani") == ["aspiration:23"]
+
+
+def test_an_index_knows_the_analyzer_that_built_it(index: SearchIndex) -> None:
+    assert index.analyzer() == analyzer_version()
+    index.rebuild([doc(9, "Banjir", "Banjir setiap hujan")])
+    assert index.analyzer() == analyzer_version()

@@ -8,12 +8,13 @@ from pathlib import Path
 import Stemmer as snowball
 
 from search.analysis import (
-    STEM_CACHE_HEADER,
     analyze,
+    analyzer_version,
     clear_caches,
     load_stem_cache,
     save_stem_cache,
     stem,
+    stem_cache_header,
     words,
 )
 
@@ -98,7 +99,7 @@ def test_saved_stems_are_reused_and_a_foreign_file_is_ignored(tmp_path: Path) ->
     save_stem_cache(path)
     assert "pelayanan\tlayan" in path.read_text(encoding="utf-8").splitlines()
     clear_caches()
-    path.write_text(f"{STEM_CACHE_HEADER}\npelayanan\tlayanan-saved\n", encoding="utf-8")
+    path.write_text(f"{stem_cache_header()}\npelayanan\tlayanan-saved\n", encoding="utf-8")
     assert load_stem_cache(path) == 1
     assert stem("pelayanan") == "layanan-saved"  # from the file, not the stemmer
     clear_caches()
@@ -177,3 +178,19 @@ def test_public_service_word_families_conflate_to_their_root() -> None:
         assert [stem(word) for word in family] == [root] * len(family), line
         # and a search for the root finds every form
         assert all(analyze(word) == analyze(root) for word in family), line
+
+
+def test_stems_saved_by_another_analyzer_version_are_discarded(tmp_path: Path) -> None:
+    path = tmp_path / "stems.tsv"
+    assert stem("memulai") == "mulai"
+    save_stem_cache(path)
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    assert analyzer_version() in header
+    clear_caches()
+    # what an older analyzer saved (memulai -> "pulai", a tree) is not reused
+    old = header.replace(analyzer_version(), "0123456789abcdef")
+    path.write_text(f"{old}\nmemulai\tpulai\n", encoding="utf-8")
+    assert load_stem_cache(path) == 0
+    assert stem("memulai") == "mulai"
+    path.write_text("# rembug stem cache v1: word<TAB>stem\nmemulai\tpulai\n", encoding="utf-8")
+    assert load_stem_cache(path) == 0
