@@ -16,6 +16,8 @@ from Sastrawi.Stemmer.Stemmer import Stemmer
 ROOTS_FILE = Path(__file__).resolve().parent / "data" / "roots-id.txt"
 # Roots dropped ("-word") and added ("+word") at load time, each with its reason (data/).
 ROOTS_ADJUST_FILE = ROOTS_FILE.with_name("roots-adjust.txt")
+# Word -> stem fixed by hand where the algorithm picks a wrong reading of a common word.
+EXCEPTIONS_FILE = ROOTS_FILE.with_name("stem-exceptions.tsv")
 
 # Words with an inner hyphen stay whole so Sastrawi can stem reduplications ("jalan-jalan").
 TOKEN_RE = re.compile(r"[0-9a-z]+(?:-[0-9a-z]+)*")
@@ -317,6 +319,13 @@ def root_words() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def exceptions() -> dict[str, str]:
+    lines = EXCEPTIONS_FILE.read_text(encoding="utf-8").splitlines()
+    pairs = (line.split("\t") for line in lines if line and not line.startswith("#"))
+    return {word: stemmed for word, stemmed in pairs}
+
+
+@lru_cache(maxsize=1)
 def _root_set() -> frozenset[str]:
     return frozenset(root_words())
 
@@ -327,7 +336,7 @@ def analyzer_version() -> str:
     and their adjustments): stored with the saved stems and the index, so a changed analyzer
     discards the stale stems and rebuilds the index."""
     digest = hashlib.sha256(ANALYZER_RULES.encode())
-    for path in (ROOTS_FILE, ROOTS_ADJUST_FILE):
+    for path in (ROOTS_FILE, ROOTS_ADJUST_FILE, EXCEPTIONS_FILE):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -378,6 +387,8 @@ def stem(word: str) -> str:
     if found is None:
         if len(word) < MIN_STEM_LENGTH or word.isdigit():
             found = word
+        elif word in exceptions():
+            found = exceptions()[word]
         else:
             found = _stemmer().stem_word(word) or word
             if found == word:

@@ -52,7 +52,7 @@ pertanian petani bertani
 perumahan rumah
 penjualan menjual jualan dijual
 kerusakan rusak merusak dirusak
-pencemaran mencemari tercemar
+pencemaran mencemari tercemar dicemari
 keselamatan selamat menyelamatkan
 pelatihan melatih latihan dilatih
 penghijauan hijau
@@ -80,7 +80,7 @@ def test_our_stemmer_conflates_the_required_families_and_beats_snowball() -> Non
         ["kebijakan", "bijak"],
     ):
         assert conflated(stem, required), [stem(w) for w in required]
-    assert ours >= 36
+    assert ours == len(families)
     assert ours > theirs
 
 
