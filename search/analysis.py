@@ -345,10 +345,14 @@ def analyzer_version() -> str:
 ANALYZER_RULES = "sastrawi+rembug-affixes-1"
 
 # Affixes the Sastrawi algorithm lacks, tried when it leaves a word unchanged (written for
-# Rembug). Each removes to a known root of at least four letters: -wan/-wati (budayawan,
-# karyawati), -isme/-is (idealisme, idealis), the infix -in- of kinerja (k-in-erja) and the
-# first-syllable reduplication of rerata, lelembut.
-EXTRA_SUFFIXES = ("wati", "wan", "isme", "is")
+# Rembug; each measured on the pairs and families, and checked against every root it would
+# cut: benchmarks/stemming.py). Each removes to a known root of at least four letters:
+# -wan/-wati (budayawan, karyawati), -isme (idealisme), -is after -al (idealis, nasionalis;
+# not analis, tangis), and first-syllable reduplication of words that are not roots
+# themselves (memang, lelang, tetangga are roots: never cut). The infix -in- (kinerja) and
+# the reduplicated roots worth cutting (rerata) are in the exceptions file instead: as rules
+# they cut kinetik, memori and pepaya too.
+EXTRA_SUFFIXES = ("wati", "wan", "isme")
 
 
 def _extra_rules(word: str) -> str | None:
@@ -357,8 +361,10 @@ def _extra_rules(word: str) -> str | None:
         base = word[: -len(suffix)]
         if word.endswith(suffix) and len(base) >= MIN_STEM_LENGTH and base in roots:
             return base
-    if word.startswith("kin") and "k" + word[3:] in roots and len(word) >= 7:
-        return "k" + word[3:]
+    if word.endswith("alis") and word[:-2] in roots and len(word) >= 7:
+        return word[:-2]
+    if word in roots:
+        return None
     if len(word) >= 6 and word[1] == "e" and word[0] == word[2] and word[2:] in roots:
         return word[2:]
     return None
