@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from forum.services import Services
 from search.analysis import analyze, analyzer_version, parse_query
@@ -261,3 +262,27 @@ def test_an_index_knows_the_analyzer_that_built_it(index: SearchIndex) -> None:
     assert index.analyzer() == analyzer_version()
     index.rebuild([doc(9, "Banjir", "Banjir setiap hujan")])
     assert index.analyzer() == analyzer_version()
+
+
+def test_a_new_index_filled_by_changes_alone_counts_as_current(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A new install that never ran a rebuild is not rebuilt for want of a version; an index
+    from before versions were recorded (rows but no version) is."""
+    engines: list[SearchIndex] = [MemoryIndex(), WhooshIndex(tmp_path / "fresh")]
+    if "postgres" in BACKENDS:
+        services: Services = request.getfixturevalue("services")
+        with services.db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM search_document"))
+            conn.execute(text("COMMENT ON TABLE search_document IS NULL"))
+        engines.append(PostgresIndex(services.db.engine))
+    for engine in engines:
+        engine.upsert(DOCS[:2])
+        assert engine.analyzer() == analyzer_version(), engine.name
+    if "postgres" in BACKENDS:
+        with services.db.engine.begin() as conn:
+            conn.execute(text("COMMENT ON TABLE search_document IS NULL"))
+        old = PostgresIndex(services.db.engine)
+        old.upsert(DOCS[2:3])
+        assert old.analyzer() is None
+    engines[1].close()  # type: ignore[attr-defined]
