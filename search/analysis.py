@@ -3,6 +3,7 @@ drop stopwords and stem with the Sastrawi algorithm on an LGPL-3 root list (data
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,6 +14,10 @@ from Sastrawi.Dictionary.ArrayDictionary import ArrayDictionary
 from Sastrawi.Stemmer.Stemmer import Stemmer
 
 ROOTS_FILE = Path(__file__).resolve().parent / "data" / "roots-id.txt"
+# Roots dropped ("-word") and added ("+word") at load time, each with its reason (data/).
+ROOTS_ADJUST_FILE = ROOTS_FILE.with_name("roots-adjust.txt")
+# Word -> stem fixed by hand where the algorithm picks a wrong reading of a common word.
+EXCEPTIONS_FILE = ROOTS_FILE.with_name("stem-exceptions.tsv")
 
 # Words with an inner hyphen stay whole so Sastrawi can stem reduplications ("jalan-jalan").
 TOKEN_RE = re.compile(r"[0-9a-z]+(?:-[0-9a-z]+)*")
@@ -304,7 +309,65 @@ def _stemmer() -> Stemmer:
 def root_words() -> tuple[str, ...]:
     """The root list (LGPL-3, derived from hunspell-id by search/tools/derive_roots.py)."""
     lines = ROOTS_FILE.read_text(encoding="utf-8").splitlines()
-    return tuple(line for line in lines if line and not line.startswith("#"))
+    roots = {line: None for line in lines if line and not line.startswith("#")}
+    for line in ROOTS_ADJUST_FILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("-"):
+            roots.pop(line[1:], None)
+        elif line.startswith("+"):
+            roots[line[1:]] = None
+    return tuple(roots)
+
+
+@lru_cache(maxsize=1)
+def exceptions() -> dict[str, str]:
+    lines = EXCEPTIONS_FILE.read_text(encoding="utf-8").splitlines()
+    pairs = (line.split("\t") for line in lines if line and not line.startswith("#"))
+    return {word: stemmed for word, stemmed in pairs}
+
+
+@lru_cache(maxsize=1)
+def _root_set() -> frozenset[str]:
+    return frozenset(root_words())
+
+
+@lru_cache(maxsize=1)
+def analyzer_version() -> str:
+    """A fingerprint of everything that decides a stem (the code's rule version, the roots
+    and their adjustments): stored with the saved stems and the index, so a changed analyzer
+    discards the stale stems and rebuilds the index."""
+    digest = hashlib.sha256(ANALYZER_RULES.encode())
+    for path in (ROOTS_FILE, ROOTS_ADJUST_FILE, EXCEPTIONS_FILE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+# Bump when a rule below changes what stem() returns.
+ANALYZER_RULES = "sastrawi+rembug-affixes-1"
+
+# Affixes the Sastrawi algorithm lacks, tried when it leaves a word unchanged (written for
+# Rembug; each measured on the pairs and families, and checked against every root it would
+# cut: benchmarks/stemming.py). Each removes to a known root of at least four letters:
+# -wan/-wati (budayawan, karyawati), -isme (idealisme), -is after -al (idealis, nasionalis;
+# not analis, tangis), and first-syllable reduplication of words that are not roots
+# themselves (memang, lelang, tetangga are roots: never cut). The infix -in- (kinerja) and
+# the reduplicated roots worth cutting (rerata) are in the exceptions file instead: as rules
+# they cut kinetik, memori and pepaya too.
+EXTRA_SUFFIXES = ("wati", "wan", "isme")
+
+
+def _extra_rules(word: str) -> str | None:
+    roots = _root_set()
+    for suffix in EXTRA_SUFFIXES:
+        base = word[: -len(suffix)]
+        if word.endswith(suffix) and len(base) >= MIN_STEM_LENGTH and base in roots:
+            return base
+    if word.endswith("alis") and word[:-2] in roots and len(word) >= 7:
+        return word[:-2]
+    if word in roots:
+        return None
+    if len(word) >= 6 and word[1] == "e" and word[0] == word[2] and word[2:] in roots:
+        return word[2:]
+    return None
 
 
 # Word -> stem and token -> terms caches. Module level and unlocked (dict reads and writes are
@@ -312,7 +375,15 @@ def root_words() -> tuple[str, ...]:
 MAX_CACHED = 1_000_000
 _STEMS: dict[str, str] = {}
 _TOKEN_TERMS: dict[str, tuple[str, ...]] = {}
-STEM_CACHE_HEADER = "# rembug stem cache v1: word<TAB>stem (delete this file to start afresh)"
+
+
+def stem_cache_header() -> str:
+    """The saved stems' first line; it names the analyzer version, so stems saved by another
+    analyzer are discarded rather than reused."""
+    return (
+        f"# rembug stem cache v2, analyzer {analyzer_version()}: word<TAB>stem "
+        "(delete this file to start afresh)"
+    )
 
 
 def stem(word: str) -> str:
@@ -322,8 +393,12 @@ def stem(word: str) -> str:
     if found is None:
         if len(word) < MIN_STEM_LENGTH or word.isdigit():
             found = word
+        elif word in exceptions():
+            found = exceptions()[word]
         else:
             found = _stemmer().stem_word(word) or word
+            if found == word:
+                found = _extra_rules(word) or word
         if len(_STEMS) < MAX_CACHED:
             _STEMS[word] = found
     return found
@@ -336,12 +411,13 @@ def clear_caches() -> None:
 
 def load_stem_cache(path: Path) -> int:
     """Add the stems saved by ``save_stem_cache`` (a rebuild then stems only new words);
-    returns how many were read. A missing or foreign file is ignored."""
+    returns how many were read. A missing or foreign file, or one saved by another analyzer
+    version, is ignored."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (FileNotFoundError, UnicodeDecodeError):
         return 0
-    if not lines or lines[0] != STEM_CACHE_HEADER:
+    if not lines or lines[0] != stem_cache_header():
         return 0
     count = 0
     for line in lines[1:]:
@@ -357,7 +433,7 @@ def save_stem_cache(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     body = "".join(f"{word}\t{stemmed}\n" for word, stemmed in list(_STEMS.items()))
-    temporary.write_text(STEM_CACHE_HEADER + "\n" + body, encoding="utf-8")
+    temporary.write_text(stem_cache_header() + "\n" + body, encoding="utf-8")
     temporary.replace(path)
 
 

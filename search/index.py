@@ -111,6 +111,10 @@ class SearchIndex(Protocol):
 
     def count(self) -> int: ...
 
+    def analyzer(self) -> str | None:
+        """The analyzer version (search.analysis.analyzer_version) of the last rebuild, or
+        None if unknown: an index built by another analyzer is rebuilt (search.rebuild)."""
+
 
 def confidential_allowed(doc: IndexDocument, scope: Literal["none", "all"] | int) -> bool:
     if not doc.confidential or scope == "all":

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from search.analysis import analyzer_version
 from search.index import FACETS, Hit, IndexDocument, SearchQuery, SearchResults, matches_filters
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,6 +41,7 @@ class MemoryIndex:
 
     def __init__(self) -> None:
         self._docs: dict[str, IndexDocument] = {}
+        self._analyzer: str | None = analyzer_version()  # empty: as good as any analyzer
         self._lock = threading.Lock()
 
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
@@ -56,7 +58,11 @@ class MemoryIndex:
         fresh = {doc.key: doc for doc in documents}
         with self._lock:
             self._docs = fresh
+            self._analyzer = analyzer_version()
         return len(fresh)
+
+    def analyzer(self) -> str | None:
+        return self._analyzer
 
     def count(self) -> int:
         return len(self._docs)

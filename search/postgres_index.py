@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, text
 
+from search.analysis import analyzer_version
 from search.index import FACETS, Hit, IndexDocument, SearchQuery, SearchResults
 from search.models import SearchDocument
 
@@ -17,6 +18,7 @@ TABLE = SearchDocument.__table__  # type: ignore[attr-defined]
 # title, so a quoted phrase cannot run from the title into the body (as in the other engines).
 GAP = "zzrembuggap"
 BATCH = 2000
+ANALYZER_NOTE = "rembug search analyzer "
 
 ORDERS = {
     "newest": "published_at DESC, key",
@@ -60,6 +62,7 @@ class PostgresIndex:
         if engine.dialect.name != "postgresql":
             raise ValueError("REMBUG_SEARCH_BACKEND=postgres needs a PostgreSQL database")
         self.engine = engine
+        self._marked = False
 
     def _insert(self, conn: Any, rows: list[dict[str, Any]], *, replace: bool) -> None:
         """Insert rows computing ``tsv`` in the database: terms are analysed already, so the
@@ -82,7 +85,30 @@ class PostgresIndex:
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
         if documents:
             with self.engine.begin() as conn:
+                if not self._marked:  # once a process: an empty, unmarked table is new
+                    self._mark_if_new(conn)
                 self._insert(conn, [_row(doc) for doc in documents], replace=True)
+
+    def _mark_if_new(self, conn: Any) -> None:
+        empty = conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM search_document)")).scalar()
+        if empty and self._note(conn) is None:
+            self._set_note(conn)
+        self._marked = True
+
+    def _set_note(self, conn: Any) -> None:
+        # The analyzer version lives in the table's comment (no extra table needed); the
+        # version is hex digits, safe in the statement.
+        conn.execute(
+            text(f"COMMENT ON TABLE search_document IS '{ANALYZER_NOTE}{analyzer_version()}'")
+        )
+
+    def _note(self, conn: Any) -> str | None:
+        note = conn.execute(
+            text("SELECT obj_description('search_document'::regclass, 'pg_class')")
+        ).scalar_one()
+        if isinstance(note, str) and note.startswith(ANALYZER_NOTE):
+            return note.removeprefix(ANALYZER_NOTE)
+        return None
 
     def delete(self, keys: Sequence[str]) -> None:
         if keys:
@@ -104,9 +130,14 @@ class PostgresIndex:
             if batch:
                 self._insert(conn, batch, replace=False)
                 count += len(batch)
+            self._set_note(conn)
         with self.engine.connect() as conn:
             conn.execute(text("ANALYZE search_document"))
         return count
+
+    def analyzer(self) -> str | None:
+        with self.engine.connect() as conn:
+            return self._note(conn)
 
     def count(self) -> int:
         with self.engine.connect() as conn:

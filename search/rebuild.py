@@ -27,7 +27,7 @@ from forum.models import (
     utcnow,
 )
 from forum.outbox import JobContext, enqueue
-from search.analysis import load_stem_cache, save_stem_cache
+from search.analysis import analyzer_version, load_stem_cache, save_stem_cache
 from search.documents import all_keys, load_source, to_document
 from search.index import IndexDocument
 from search.service import get_index
@@ -116,8 +116,12 @@ log = logging.getLogger(__name__)
 def rebuild_if_empty(services: Any) -> bool:
     """Scheduler hook (in the worker): an index that holds nothing while the database has
     published content — a new host, a lost index folder, an index of an older schema that the
-    engine replaced on upgrade — is rebuilt by a job, without an operator. True when queued."""
-    if get_index(services).count() > 0:
+    engine replaced on upgrade — or one built by another analyzer version (an upgrade changed
+    the stems; searches keep using it until the rebuild swaps it) is rebuilt by a job,
+    without an operator. True when queued."""
+    index = get_index(services)
+    empty = index.count() == 0
+    if not empty and index.analyzer() == analyzer_version():
         return False
     with services.db.read() as db:
         waiting = db.exec(
@@ -130,7 +134,10 @@ def rebuild_if_empty(services: Any) -> bool:
             return False
     with services.db.write() as db:
         enqueue(db, REBUILD_JOB, {})
-    log.warning("the search index is empty but the database has content: rebuilding it")
+    if empty:
+        log.warning("the search index is empty but the database has content: rebuilding it")
+    else:
+        log.warning("the search index was built by another analyzer version: rebuilding it")
     return True
 
 

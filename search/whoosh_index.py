@@ -41,9 +41,11 @@ from whoosh.fields import COLUMN, ID, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.matching.wrappers import FilterMatcher
 
+from search.analysis import analyzer_version
 from search.index import FACETS, Hit, IndexDocument, SearchQuery, SearchResults
 
 WRITE_LOCK_TIMEOUT = 60.0
+ANALYZER_FILE = "ANALYZER"  # in each index folder: search.analysis.analyzer_version()
 SCHEMA_VERSION = 3  # bump when the schema changes: an older live index is replaced (reindex)
 TITLE_REPEAT = 2  # title terms count twice (the title boost), as in the other engines
 K1, B = 1.2, 0.75  # BM25
@@ -505,7 +507,15 @@ class WhooshIndex:
         name = f"index-{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
         (self.folder / name).mkdir()
         whoosh_index.create_in(str(self.folder / name), _schema())
+        # Every folder is written by the current analyzer: an empty one, or a rebuild's.
+        (self.folder / name / ANALYZER_FILE).write_text(analyzer_version() + "\n", "utf-8")
         return name
+
+    def analyzer(self) -> str | None:
+        try:
+            return (self.live_folder() / ANALYZER_FILE).read_text("utf-8").strip() or None
+        except FileNotFoundError:
+            return None
 
     def _swap_to(self, name: str) -> None:
         temporary = self.folder / f"CURRENT.{uuid.uuid4().hex}"

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from forum.services import Services
-from search.analysis import analyze, parse_query
+from search.analysis import analyze, analyzer_version, parse_query
 from search.index import IndexDocument, SearchIndex, SearchQuery
 from search.memory_index import MemoryIndex
 from search.postgres_index import PostgresIndex
@@ -234,3 +235,54 @@ def test_a_phrase_does_not_run_from_the_title_into_the_body(index: SearchIndex) 
     # "Pelayanan KTP lambat" / "Pelayanan di kelurahan lambat sekali"
     assert keys(index, '"ktp lambat"') == ["aspiration:1"]
     assert keys(index, '"lambat pelayanan"') == []
+
+
+def test_every_engine_finds_the_same_word_forms_of_public_service_words(
+    index: SearchIndex,
+) -> None:
+    """The analyzer's stems feed every engine, so a root finds its affixed forms alike."""
+    index.rebuild(
+        [
+            doc(21, "Kapan pembangunan dimulai", "Warga menunggu sejak lama"),
+            doc(22, "Tersangka ditahan", "Petugas menahan dua orang"),
+            doc(23, "Siswa mempelajari kinerja", "Pelajaran tentang pelayanan"),
+            doc(24, "Warga puas", "Hasilnya memuaskan, pengupas kelapa senang"),
+        ]
+    )
+    assert keys(index, "mulai") == ["aspiration:21"]
+    assert keys(index, "tahan") == ["aspiration:22"]
+    assert keys(index, "ajar kerja") == ["aspiration:23"]
+    assert keys(index, "memuaskan") == ["aspiration:24"]
+    assert keys(index, "kupas") == ["aspiration:24"]
+    assert keys(index, "bangun") == ["aspiration:21"]
+    assert keys(index, "layani") == ["aspiration:23"]
+
+
+def test_an_index_knows_the_analyzer_that_built_it(index: SearchIndex) -> None:
+    assert index.analyzer() == analyzer_version()
+    index.rebuild([doc(9, "Banjir", "Banjir setiap hujan")])
+    assert index.analyzer() == analyzer_version()
+
+
+def test_a_new_index_filled_by_changes_alone_counts_as_current(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A new install that never ran a rebuild is not rebuilt for want of a version; an index
+    from before versions were recorded (rows but no version) is."""
+    engines: list[SearchIndex] = [MemoryIndex(), WhooshIndex(tmp_path / "fresh")]
+    if "postgres" in BACKENDS:
+        services: Services = request.getfixturevalue("services")
+        with services.db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM search_document"))
+            conn.execute(text("COMMENT ON TABLE search_document IS NULL"))
+        engines.append(PostgresIndex(services.db.engine))
+    for engine in engines:
+        engine.upsert(DOCS[:2])
+        assert engine.analyzer() == analyzer_version(), engine.name
+    if "postgres" in BACKENDS:
+        with services.db.engine.begin() as conn:
+            conn.execute(text("COMMENT ON TABLE search_document IS NULL"))
+        old = PostgresIndex(services.db.engine)
+        old.upsert(DOCS[2:3])
+        assert old.analyzer() is None
+    engines[1].close()  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from sqlmodel import select
 from forum import actions
 from forum.models import Aspiration, Category, OutboxJob, Region, Visibility
 from forum.services import Services
-from search.analysis import parse_query
+from search.analysis import analyzer_version, parse_query, stem_cache_header
 from search.index import SearchQuery
 from search.openapi import openapi_document
 from search.rebuild import reindex
@@ -283,3 +283,30 @@ def test_an_empty_index_over_a_database_with_content_rebuilds_itself(
         assert len(db.exec(select(OutboxJob).where(OutboxJob.kind == "search.rebuild")).all()) == 1
     drain(world.services)
     assert "Pelayanan puskesmas lambat" in results(browser, "layanan")
+
+
+def test_an_index_built_by_another_analyzer_is_rebuilt_while_search_keeps_working(
+    world: World,
+    browser,  # type: ignore[no-untyped-def]
+) -> None:
+    """An upgrade that changes the stems (new roots or rules): the worker notices the index's
+    analyzer version differs and rebuilds it; searches use the old index until the swap."""
+    from forum.runtime import run_scheduled
+    from search.whoosh_index import ANALYZER_FILE, WhooshIndex
+
+    aspiration(world, "Pelayanan puskesmas lambat", "Antrean di puskesmas kecamatan lama sekali.")
+    drain(world.services)
+    index = get_index(world.services)
+    assert isinstance(index, WhooshIndex) and index.analyzer() == analyzer_version()
+    (index.live_folder() / ANALYZER_FILE).write_text("0123456789abcdef\n")  # an older build
+    assert index.analyzer() == "0123456789abcdef"
+    run_scheduled(world.services)
+    run_scheduled(world.services)
+    with world.services.db.read() as db:
+        assert len(db.exec(select(OutboxJob).where(OutboxJob.kind == "search.rebuild")).all()) == 1
+    assert "Pelayanan puskesmas lambat" in results(browser, "layanan")  # still answering
+    drain(world.services)
+    assert index.analyzer() == analyzer_version()
+    assert "Pelayanan puskesmas lambat" in results(browser, "layanan")
+    saved = (Path(world.services.settings.data_dir) / "search" / "stems.tsv").read_text()
+    assert saved.startswith(stem_cache_header() + "\n")
