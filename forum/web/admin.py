@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import actions, queries
-from forum.errors import N_, Invalid, NotFound
+from forum.errors import N_, Invalid, Msg, NotFound
 from forum.models import Account, Agency, Category, Region, Role
 from forum.web.kit import Ctx, checkbox, form_errors, parse_int, path_int, view
 
@@ -198,7 +198,7 @@ def accounts(ctx: Ctx) -> Response:
 
 def _role(value: str) -> Role:
     if value not in {r.value for r in Role}:
-        raise Invalid(field_errors={"role": actions.Msg(N_("Choose a role."))})
+        raise Invalid(field_errors={"role": Msg(N_("Choose a role."))})
     return Role(value)
 
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import actions, queries
-from forum.errors import N_, Invalid, NotFound
+from forum.errors import N_, Invalid, Msg, NotFound
 from forum.models import Agency, Consultation, ConsultationStatus, Role, Section
 from forum.validation import parse_local_datetime
 from forum.web.kit import Ctx, form_errors, parse_int, path_int, safe_next, view
@@ -71,7 +71,7 @@ def create(ctx: Ctx) -> Response:
     }
     try:
         if not agency_id or ctx.db.get(Agency, agency_id) is None:
-            raise Invalid(field_errors={"agency": actions.Msg(N_("Unknown agency."))})
+            raise Invalid(field_errors={"agency": Msg(N_("Unknown agency."))})
         if ctx.field("markdown").strip():
             consultation = actions.create_consultation_from_markdown(
                 ctx.db,

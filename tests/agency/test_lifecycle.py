@@ -12,7 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from forum import actions
-from forum.models import Aspiration, Notification, OfficialResponse, RoutingEvent, utcnow
+from forum.models import (
+    Aspiration,
+    Notification,
+    OfficialResponse,
+    RoutingEvent,
+    Visibility,
+    utcnow,
+)
 from forum.workdays import Calendar, add_working_days
 from tests.conftest import World
 from tests.moderation.conftest import Make
@@ -259,7 +266,7 @@ def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
         world.citizen,
         title="Aspirasi rahasia dinas lain",
         agency_id=world.other_agency.id,
-        visibility=actions.Visibility.confidential,
+        visibility=Visibility.confidential,
     )
     with world.services.db.write() as db:
         actions.publish_aspiration(db, world.moderator, db.get(Aspiration, secret.id))

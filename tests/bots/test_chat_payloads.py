@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from forum import actions
-from forum.models import Visibility
+from forum.models import Category, Region, Visibility
 from forum.services import Services
 from tests.bots.conftest import Chat, FakeTelegram
 from tests.conftest import World
@@ -21,8 +21,8 @@ def test_payloads_reach_telegram_as_plain_text(
     chat: Chat, world: World, services: Services, fake_telegram: FakeTelegram
 ) -> None:
     with services.db.write() as db:
-        category = db.exec(select(actions.Category)).first()
-        region = db.exec(select(actions.Region)).first()
+        category = db.exec(select(Category)).first()
+        region = db.exec(select(Region)).first()
         aspiration = actions.submit_aspiration(
             db,
             world.other_citizen,

@@ -9,7 +9,18 @@ from sqlmodel import select
 
 from bots.models import ChatIdentity
 from forum import actions
-from forum.models import Aspiration, AspirationStatus, Channel, Comment, ContentStatus, Visibility
+from forum.models import (
+    Aspiration,
+    AspirationStatus,
+    Category,
+    Channel,
+    Comment,
+    Consultation,
+    ContentStatus,
+    Region,
+    Section,
+    Visibility,
+)
 from forum.services import Services
 from tests.bots.conftest import Chat, FakeTelegram
 from tests.conftest import World
@@ -67,9 +78,9 @@ def test_reply_to_a_published_comment_and_support_it(
     consultation = world.consultation()
     with services.db.write() as db:
         section = db.exec(
-            select(actions.Section).where(
-                actions.Section.consultation_id == consultation.id,
-                actions.Section.heading == "Bagian satu",
+            select(Section).where(
+                Section.consultation_id == consultation.id,
+                Section.heading == "Bagian satu",
             )
         ).one()
         comment = actions.submit_comment(
@@ -118,7 +129,7 @@ def test_aspiration_step_by_step_with_back_and_typed_region(
     assert "nomor tiket ASP-" in texts[0]
     with services.db.read() as db:
         aspiration = db.exec(select(Aspiration)).one()
-        region = db.get(actions.Region, aspiration.region_id)
+        region = db.get(Region, aspiration.region_id)
     assert aspiration.title == "Jalan berlubang di depan Pasar Baru"
     assert aspiration.visibility == Visibility.anonymous and aspiration.channel == Channel.telegram
     assert (
@@ -150,8 +161,8 @@ def test_aspiration_by_province_buttons_and_cancel(
 def test_ticket_status_my_items_and_search(chat: Chat, world: World, services: Services) -> None:
     consultation = world.consultation()
     with services.db.write() as db:
-        category = db.exec(select(actions.Category)).first()
-        region = db.exec(select(actions.Region)).first()
+        category = db.exec(select(Category)).first()
+        region = db.exec(select(Region)).first()
         other = actions.submit_aspiration(
             db,
             world.other_citizen,
@@ -238,9 +249,7 @@ def test_comment_on_a_closed_consultation_is_refused(
     consultation = world.consultation(closes_in=timedelta(days=30))
     chat.press(f"cm:{consultation.id}:0")
     with services.db.write() as db:
-        actions.close_consultation(
-            db, world.official, db.get(actions.Consultation, consultation.id)
-        )  # type: ignore[arg-type]
+        actions.close_consultation(db, world.official, db.get(Consultation, consultation.id))  # type: ignore[arg-type]
     texts = chat.send("Komentar setelah ditutup.")
     assert texts[0] == "Konsultasi ini sedang tidak dibuka untuk komentar."
     with services.db.read() as db:
@@ -251,8 +260,8 @@ def test_search_from_chat_uses_the_search_index_with_stemming(
     chat: Chat, world: World, services: Services
 ) -> None:
     with services.db.write() as db:
-        category = db.exec(select(actions.Category)).first()
-        region = db.exec(select(actions.Region)).first()
+        category = db.exec(select(Category)).first()
+        region = db.exec(select(Region)).first()
         queue = actions.submit_aspiration(
             db,
             world.other_citizen,

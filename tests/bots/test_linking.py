@@ -11,7 +11,7 @@ from sqlmodel import select
 from bots import actions as bot_actions
 from bots.models import ChatIdentity
 from forum import actions as forum_actions
-from forum.models import Account, Aspiration, Comment, Support, Visibility
+from forum.models import Account, Aspiration, Category, Comment, Region, Support, Visibility
 from forum.services import Services
 from moderation.models import ModerationCase
 from tests.bots.conftest import Chat
@@ -109,8 +109,8 @@ def test_linking_merges_what_the_chat_did_before_into_the_web_account(
 ) -> None:
     consultation = world.consultation()
     with services.db.write() as db:
-        category = db.exec(select(forum_actions.Category)).first()
-        region = db.exec(select(forum_actions.Region)).first()
+        category = db.exec(select(Category)).first()
+        region = db.exec(select(Region)).first()
         theirs = forum_actions.submit_aspiration(
             db,
             world.other_citizen,

@@ -9,7 +9,16 @@ from sqlmodel import select
 
 from bots.models import ChatIdentity
 from forum import actions
-from forum.models import Aspiration, AspirationStatus, Channel, Comment, ContentStatus, Visibility
+from forum.models import (
+    Aspiration,
+    AspirationStatus,
+    Category,
+    Channel,
+    Comment,
+    ContentStatus,
+    Region,
+    Visibility,
+)
 from forum.services import Services
 from tests.bots.whatsapp_fake import WA_ID, FakeGraph, WaUser
 from tests.conftest import Browser, World
@@ -116,8 +125,8 @@ def test_ticket_search_support_and_my_items(
 ) -> None:
     world.consultation()
     with services.db.write() as db:
-        category = db.exec(select(actions.Category)).first()
-        region = db.exec(select(actions.Region)).first()
+        category = db.exec(select(Category)).first()
+        region = db.exec(select(Region)).first()
         other = actions.submit_aspiration(
             db,
             world.other_citizen,

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from forum import actions
+from forum.errors import NotAllowed
 from forum.events import ConsultationClosed, ConsultationOpened
 from forum.models import Consultation, Section, utcnow
 from tests.conftest import Browser, World
@@ -163,7 +164,7 @@ def test_official_actions_refuse_another_agency(world: World) -> None:
         consultation = db.get(Consultation, theirs.id)
         try:
             actions.publish_consultation(db, world.official, consultation)
-        except actions.NotAllowed:
+        except NotAllowed:
             pass
         else:
             raise AssertionError("an official published another agency's consultation")

@@ -8,7 +8,16 @@ import re
 from sqlmodel import func, select
 
 from forum import actions
-from forum.models import Aspiration, Comment, Consultation, Region, Section, Support
+from forum.models import (
+    Aspiration,
+    Channel,
+    Comment,
+    Consultation,
+    Region,
+    Section,
+    Support,
+    Visibility,
+)
 from tests.conftest import Browser, World
 
 
@@ -228,7 +237,7 @@ def test_ticket_numbers_are_sequential_per_year(world: World) -> None:
                 category_id=category_id(world),
                 region_id=region_id(world),
                 agency_id=None,
-                visibility=actions.Visibility.public,
+                visibility=Visibility.public,
             ).ticket
             for i in range(3)
         ]
@@ -368,7 +377,7 @@ def test_moderation_queue_is_for_moderators(browser: Browser, world: World) -> N
             category_id=category_id(world),
             region_id=region_id(world),
             agency_id=None,
-            visibility=actions.Visibility.public,
+            visibility=Visibility.public,
         )
     from moderation.models import ModerationCase
 
@@ -423,7 +432,7 @@ def test_preview_step_offers_similar_aspirations_when_a_plugin_finds_them(
             category_id=category_id(world),
             region_id=region_id(world),
             agency_id=None,
-            visibility=actions.Visibility.public,
+            visibility=Visibility.public,
         )
         actions.publish_aspiration(db, world.moderator, existing)
     seen: list[str] = []
@@ -455,7 +464,7 @@ def test_chat_only_citizen_can_contribute(world: World) -> None:
             account,
             db.get(Consultation, consultation.id),
             body="Dari Telegram",
-            channel=actions.Channel.telegram,
+            channel=Channel.telegram,
         )
     assert comment.status == "pending" and comment.channel == "telegram"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from forum import actions
-from forum.models import Comment, Consultation
+from forum.models import Account, Comment, Consultation
 from tests.conftest import Browser, World
 
 
@@ -56,7 +56,7 @@ def test_user_text_is_escaped_and_markdown_sanitised(browser: Browser, world: Wo
             db, world.citizen, db.get(Consultation, consultation.id), body=attack
         )
         actions.publish_comment(db, world.moderator, comment)
-        account = db.get(actions.Account, world.citizen.id)
+        account = db.get(Account, world.citizen.id)
         account.name = '<b onmouseover="x">Warga</b>'
         db.add(account)
     html = browser.get(f"/konsultasi/{consultation.id}").text

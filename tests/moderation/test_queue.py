@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from forum import actions
+from forum.errors import NotAllowed
 from forum.models import Aspiration, Comment, Consultation, Follow, Role
 from moderation.models import CaseStatus, Decision, ModerationCase
 from tests.conftest import Browser, World
@@ -294,7 +295,7 @@ def test_post_moderated_consultation_publishes_established_citizens_at_once(
         other = db.get(Consultation, world.consultation(agency=world.other_agency).id)
         try:
             actions.set_post_moderation(db, world.official, other, enabled=True)
-        except actions.NotAllowed:
+        except NotAllowed:
             pass
         else:
             raise AssertionError("an official changed another agency's consultation")
