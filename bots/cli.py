@@ -1,12 +1,10 @@
-"""``python -m bots.cli telegram set-webhook|poll``: the chat commands, ready to be hooked
-into ``rembug`` as ``rembug telegram …`` (see docs/integrations/telegram.md)."""
+"""``rembug telegram set-webhook|poll``: the chat commands, added to ``rembug`` by the bots
+plugin; the forum CLI hands each command the services it builds (``args.services()``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
-from collections.abc import Sequence
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -21,21 +19,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     )
 
 
-def _services():  # type: ignore[no-untyped-def,unused-ignore]
-    from forum.app import build_services
-    from forum.db import DatabaseNotMigrated
-    from forum.settings import Settings
-
-    try:
-        return build_services(Settings.from_env())
-    except DatabaseNotMigrated as exc:
-        sys.exit(str(exc))
-
-
 def cmd_set_webhook(args: argparse.Namespace) -> int:
     from bots.telegram.commands import set_webhook
 
-    url = asyncio.run(set_webhook(_services(), args.url))
+    url = asyncio.run(set_webhook(args.services(), args.url))
     print(f"Webhook Telegram terdaftar / Telegram webhook registered: {url}")
     return 0
 
@@ -44,17 +31,6 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from bots.telegram.commands import poll
     from forum.runtime import run_until_signalled
 
-    services = _services()
+    services = args.services()
     run_until_signalled(lambda stop: poll(services, stop), "Polling Telegram (Ctrl+C stops).")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bots.cli")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

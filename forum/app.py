@@ -22,7 +22,6 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from bots.plugin import PLUGIN as BOTS
 from forum import (  # readiness, log format, /metrics
     api,
     email,
@@ -37,19 +36,17 @@ from forum import (  # readiness, log format, /metrics
 from forum.db import Database, check_migrated, make_engine
 from forum.events import EventBus
 from forum.outbox import Worker
-from forum.plugins import Plugin
+from forum.plugins import Plugin, installed_plugins
 from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
 from forum.web import account, admin, agency, manage, pages
 from forum.web.kit import BaseMiddleware, PageCache, http_exception_page
 from forum.workdays import Calendar, Deadlines
-from moderation.plugin import PLUGIN as MODERATION
-from search.plugin import PLUGIN as SEARCH
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-PLUGINS: tuple[Plugin, ...] = (MODERATION, SEARCH, BOTS)
+PLUGINS: tuple[Plugin, ...] = installed_plugins()
 
 
 def build_templates(plugins: tuple[Plugin, ...] = PLUGINS) -> Environment:

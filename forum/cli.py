@@ -332,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     for plugin in PLUGINS:
         if plugin.cli is not None:
             plugin.cli(sub)
+    # A package's command builds the services through the host (``args.services()``), so no
+    # package imports the composition root back (Datasette passes the app to its plugins).
+    parser.set_defaults(services=_services)
     return parser
 
 
