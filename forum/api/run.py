@@ -1,0 +1,129 @@
+"""Running an API request: parsing its parameters, the JSON or CSV answer, errors and CORS."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from math import ceil
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from forum.api.endpoints import Args, Endpoint, Listing
+from forum.api.params import (
+    CSV_MAX_ROWS,
+    NO_ASPIRATION,
+    NO_CONSULTATION,
+    REPEATED,
+    TICKET,
+    ApiError,
+    bad_param,
+    parse_param,
+)
+from forum.api.schemas import csv_columns
+from forum.i18n import gettext
+from forum.services import Services
+
+JSON_HEADERS = {"access-control-allow-origin": "*"}
+
+
+def _error_response(services: Services, exc: ApiError) -> JSONResponse:
+    message = gettext(services.settings.default_locale, exc.message, **exc.params)
+    return JSONResponse(
+        {"error": exc.code, "detail": message, "parameter": exc.parameter},
+        status_code=exc.status,
+        headers=JSON_HEADERS,
+    )
+
+
+def _parse(endpoint: Endpoint, request: Request) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for param in endpoint.params:
+        if param.location == "path":
+            raw = str(request.path_params.get(param.name, ""))
+            try:
+                values[param.name] = parse_param(param, raw)
+            except ApiError:
+                # A malformed id or ticket names nothing: the same answer as a missing one.
+                message = NO_ASPIRATION if param is TICKET else NO_CONSULTATION
+                raise ApiError(404, "not_found", message) from None
+            continue
+        given = request.query_params.getlist(param.name)
+        if len(given) > 1:
+            raise bad_param(param, REPEATED)
+        values[param.name] = parse_param(param, given[0] if given else None)
+    return values
+
+
+def _csv_cell(value: Any) -> Any:
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _csv_response(endpoint: Endpoint, rows: list[dict[str, Any]], truncated: bool) -> Response:
+    schema = endpoint.csv_schema
+    assert schema is not None
+    columns = csv_columns(schema)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["_".join(c) for c in columns])
+    for row in rows:
+        cells = []
+        for column in columns:
+            value: Any = row
+            for key in column:
+                value = value.get(key) if isinstance(value, dict) else None
+            cells.append(_csv_cell(value))
+        writer.writerow(cells)
+    name = endpoint.operation_id.removeprefix("list").removeprefix("get").lower()
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **JSON_HEADERS,
+            "content-disposition": f'attachment; filename="rembug-{name}.csv"',
+            "x-truncated": "true" if truncated else "false",
+        },
+    )
+
+
+def _run(endpoint: Endpoint, request: Request, services: Services) -> Response:
+    try:
+        args = Args(_parse(endpoint, request), services)
+        as_csv = args.values.get("format") == "csv"
+        with services.db.read() as db:
+            result = endpoint.handler(db, args)
+            if isinstance(result, Listing):
+                if as_csv:
+                    rows = result.fetch(0, CSV_MAX_ROWS + 1)
+                    return _csv_response(endpoint, rows[:CSV_MAX_ROWS], len(rows) > CSV_MAX_ROWS)
+                total = result.count()
+                page, per_page = args["page"], args["per_page"]
+                body = {
+                    "page": page,
+                    "per_page": per_page,
+                    "total": total,
+                    "pages": max(1, ceil(total / per_page)),
+                    "items": result.fetch((page - 1) * per_page, per_page),
+                }
+            else:
+                if as_csv and endpoint.csv_key is not None:
+                    return _csv_response(endpoint, result[endpoint.csv_key], False)
+                body = result
+    except ApiError as exc:
+        return _error_response(services, exc)
+    return JSONResponse(body, headers=JSON_HEADERS)
+
+
+def endpoint_handler(endpoint: Endpoint) -> Callable[[Request], Any]:
+    async def handle(request: Request) -> Response:
+        services: Services = request.app.state.services
+        return await run_in_threadpool(_run, endpoint, request, services)
+
+    handle.__name__ = endpoint.operation_id
+    return handle
