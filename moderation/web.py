@@ -3,17 +3,15 @@ audit trail and the word lists."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from datetime import timedelta
 
 from markupsafe import Markup, escape
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import ratelimit
 from forum.errors import N_, Invalid, NotFound
+from forum.exports import csv_response
 from forum.models import Aspiration, Comment, Role, utcnow
 from forum.queries import access_comment, can_see_aspiration
 from forum.validation import parse_local_datetime
@@ -365,20 +363,7 @@ def audit_csv(ctx: Ctx) -> Response:
         "after",
     ]
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in [header, *rows]:
-            writer.writerow(row)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-
-    return StreamingResponse(
-        lines(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="rembug-audit.csv"'},
-    )
+    return csv_response([header, *rows], "rembug-audit.csv")
 
 
 def _terms_page(ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None) -> Response:

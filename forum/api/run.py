@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from math import ceil
@@ -24,6 +23,7 @@ from forum.api.params import (
     parse_param,
 )
 from forum.api.schemas import csv_columns
+from forum.exports import SafeWriter
 from forum.i18n import gettext
 from forum.services import Services
 
@@ -58,19 +58,12 @@ def _parse(endpoint: Endpoint, request: Request) -> dict[str, Any]:
     return values
 
 
-def _csv_cell(value: Any) -> Any:
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def _csv_response(endpoint: Endpoint, rows: list[dict[str, Any]], truncated: bool) -> Response:
     schema = endpoint.csv_schema
     assert schema is not None
     columns = csv_columns(schema)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(["_".join(c) for c in columns])
     for row in rows:
         cells = []
@@ -78,7 +71,7 @@ def _csv_response(endpoint: Endpoint, rows: list[dict[str, Any]], truncated: boo
             value: Any = row
             for key in column:
                 value = value.get(key) if isinstance(value, dict) else None
-            cells.append(_csv_cell(value))
+            cells.append(value)
         writer.writerow(cells)
     name = endpoint.operation_id.removeprefix("list").removeprefix("get").lower()
     return Response(

@@ -4,7 +4,6 @@ accountability page and in-app notifications."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from starlette.routing import Route
 
 from forum import actions, notifications, queries, reports
 from forum.errors import N_, Invalid, NotFound
+from forum.exports import SafeWriter
 from forum.models import (
     Agency,
     Aspiration,
@@ -228,7 +228,7 @@ def desk_csv(ctx: Ctx) -> Response:
     assert agency.id is not None
     filters = _desk_filters(ctx)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     if ctx.query("jenis") == "komentar":
         writer.writerow(
             ["comment_id", "consultation", "section_id", "published_at", "supports", "text"]
@@ -332,7 +332,7 @@ def report(ctx: Ctx) -> Response:
 def report_csv(ctx: Ctx) -> Response:
     consultation, _agency, sections = _report_data(ctx)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         [
             "section",

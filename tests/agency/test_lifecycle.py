@@ -261,7 +261,7 @@ def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
         stored = db.get(Aspiration, late.id)
         stored.due_at = utcnow() - timedelta(days=2)
         db.add(stored)
-    fresh = published(world, make, title="Aspirasi baru masuk hari ini")
+    fresh = published(world, make, title="+62 Aspirasi baru masuk hari ini")
     secret = make.aspiration(
         world.citizen,
         title="Aspirasi rahasia dinas lain",
@@ -280,6 +280,8 @@ def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["ticket"] for r in rows] == [late.ticket, fresh.ticket]
     assert rows[0]["overdue"] == "yes"
+    # A title that a spreadsheet would run as a formula is written as text.
+    assert rows[1]["title"] == "'+62 Aspirasi baru masuk hari ini"
     assert "rahasia" not in exported.text
     # Another agency's confidential item: not on the desk, not in the CSV, not by ticket.
     assert official.get(f"/aspirasi/{secret.ticket}").status_code == 404

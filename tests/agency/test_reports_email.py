@@ -80,8 +80,10 @@ def test_accountability_figures_on_a_known_data_set(new_browser, world: World, m
 def test_consultation_report_you_said_we_did(new_browser, world: World, make: Make) -> None:  # type: ignore[no-untyped-def]
     comments = [
         make.comment(world.citizen, f"Masukan nomor {i} untuk bagian ini.", section_id=None)
-        for i in range(3)
+        for i in range(2)
     ]
+    # A citizen's text shaped like a spreadsheet formula is written as text in the CSV.
+    comments.append(make.comment(world.citizen, '=HYPERLINK("http://jahat.example","Klik")'))
     with world.services.db.write() as db:
         for c in comments:
             actions.publish_comment(db, world.moderator, db.get(Comment, c.id))
@@ -132,6 +134,7 @@ def test_consultation_report_you_said_we_did(new_browser, world: World, make: Ma
     rows = list(csv.DictReader(io.StringIO(visitor.get(report + ".csv").text)))
     assert [r["disposition"] for r in rows] == ["accepted", "rejected", ""]
     assert rows[2]["official_response"] == "Terima kasih, kami pertimbangkan."
+    assert rows[2]["comment"] == '\'=HYPERLINK("http://jahat.example","Klik")'
     with world.services.db.read() as db:
         assert db.get(Consultation, make.consultation.id).status == "concluded"
     other = new_browser()
