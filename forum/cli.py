@@ -162,8 +162,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                 consent=True,
             )
         except Invalid as exc:
+            locale = services.settings.default_locale
             for field, msg in exc.field_errors.items():
-                print(f"{field}: {gettext('id', msg.text, **msg.params)}", file=sys.stderr)
+                print(f"{field}: {gettext(locale, msg.text, **msg.params)}", file=sys.stderr)
             return 2
         print(f"Akun dibuat / account created: #{account.id} {account.name} ({account.role})")
     return 0
