@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import select
 
 from forum import actions
@@ -209,7 +209,7 @@ def test_copy_db_moves_a_deployment_and_verifies_counts(
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        target = pg_url.replace("/rembug_test", f"/{name}")
+        target = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
     else:
         target = f"sqlite:///{tmp_path / 'copy.sqlite3'}"
     copied = rembug(fresh_env, "copy-db", "--to", target)
