@@ -1,2 +1,2 @@
-"""SMS as a chat channel (issue 13): segment sizing first; Gammu SMSD and the Twilio-compatible
+"""SMS as a chat channel (issue 13): segment sizing, number normalisation and the gateway seam;
 gateway adapters follow."""
