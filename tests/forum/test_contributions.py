@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from forum import actions
 from forum.models import (
@@ -481,13 +481,21 @@ def test_published_counts_follow_what_readers_see_when_a_thread_root_goes(
     def counts() -> tuple[int, int]:
         with world.services.db.read() as db:
             c = db.get(Consultation, consultation.id)
-            s = db.exec(select(Section).where(Section.consultation_id == consultation.id)).first()
+            s = db.exec(
+                select(Section)
+                .where(Section.consultation_id == consultation.id)
+                .order_by(col(Section.id))
+            ).first()
             assert c is not None and s is not None
             return c.comment_count, s.comment_count
 
     with db_write() as db:
         live = db.get(Consultation, consultation.id)
-        section = db.exec(select(Section).where(Section.consultation_id == consultation.id)).first()
+        section = db.exec(
+            select(Section)
+            .where(Section.consultation_id == consultation.id)
+            .order_by(col(Section.id))
+        ).first()
         root = actions.submit_comment(
             db, world.citizen, live, body="Akar utas tentang pasal satu.", section_id=section.id
         )
