@@ -89,7 +89,8 @@ def csrf_token_for(secret_key: str, cookie_value: str) -> str:
 
 
 class BaseMiddleware:
-    """Sets the CSRF cookie when missing and security headers on every response."""
+    """Security headers on every response, and the CSRF cookie when the visitor has none and
+    the response carries a form token bound to it (``Ctx.render`` says so)."""
 
     def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
@@ -112,7 +113,7 @@ class BaseMiddleware:
                 headers = message.setdefault("headers", [])
                 for name, value in _security_headers(settings.secure_cookies):
                     headers.append((name, value))
-                if new_cookie is not None:
+                if new_cookie is not None and scope["state"].get("csrf_needed"):
                     secure = "; Secure" if settings.secure_cookies else ""
                     cookie_header = (
                         f"{CSRF_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax{secure}"
@@ -178,12 +179,13 @@ class Ctx:
         fmt = Formatter(self.locale, self.settings.timezone)
         flash_key = self.request.cookies.get(FLASH_COOKIE, "")
         flash = gettext(self.locale, FLASHES[flash_key]) if flash_key in FLASHES else None
+        token = csrf_token_for(self.settings.secret_key, self.request.state.csrf_cookie)
         html = env.get_template(template).render(
             request=self.request,
             user=self.user,
             locale=self.locale,
             locales=LOCALES,
-            csrf_token=csrf_token_for(self.settings.secret_key, self.request.state.csrf_cookie),
+            csrf_token=token,
             fmt=fmt,
             flash=flash,
             Role=Role,
@@ -198,6 +200,10 @@ class Ctx:
             **jinja_callables(self.locale),
             **context,
         )
+        if token in html:
+            # The visitor needs the CSRF cookie this form token is bound to (BaseMiddleware):
+            # a page without a form sets no cookie, so nginx and browsers may cache it.
+            self.request.state.csrf_needed = True
         response = HTMLResponse(html, status_code=status_code)
         if flash_key:
             response.delete_cookie(FLASH_COOKIE, path="/")

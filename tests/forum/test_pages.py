@@ -135,3 +135,19 @@ def test_anonymous_page_cache_serves_without_queries_and_empties_on_change(
         html = citizen.get(page).text
         assert 'name="csrf_token"' in html and "Warga" in html  # logged in: never the cache
         assert 'name="csrf_token"' not in visitor.get(page).text
+
+
+def test_only_pages_with_a_form_set_the_csrf_cookie(browser: Browser, world: World) -> None:
+    """An anonymous page without a form (home, a consultation, the API, a feed) answers without
+    Set-Cookie, so a cache in front may keep it; a page with a form sets the cookie its token
+    is bound to, and that form then works."""
+    consultation = world.consultation()
+    for path in ("/", f"/konsultasi/{consultation.id}", "/api/v1/consultations", "/healthz"):
+        response = browser.client.get(path)
+        assert response.status_code == 200, path
+        assert "set-cookie" not in response.headers, path
+    page = browser.client.get("/masuk")
+    assert "rembug_csrf=" in page.headers["set-cookie"]
+    assert 'name="csrf_token"' in page.text
+    browser.login(world.citizen)
+    assert browser.client.get("/saya").status_code == 200
