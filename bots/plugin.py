@@ -29,6 +29,7 @@ from bots.intake import (
 )
 from bots.spool import spool
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.commands import webhook_problems
 from bots.telegram.webhook import PROCESSOR as TELEGRAM_PROCESSOR
 from bots.telegram.webhook import UPDATE_JOB, telegram_webhook
 from bots.whatsapp import webhook as whatsapp_webhook
@@ -170,6 +171,7 @@ PLUGIN = Plugin(
     locale_dir=HERE / "locale",
     lifespan=lifespan,
     check=check,
+    check_online=webhook_problems,
     settings=SETTINGS,
     cli=add_cli_commands,
 )

@@ -1,5 +1,6 @@
 """``rembug check``: what an operator has left misconfigured, found from the settings (and
-the packages' own checks) without any network call. Each check returns readable problems;
+the packages' own checks) without any network call; ``rembug check --online`` also asks the
+outside services (the packages' ``check_online``). Each check returns readable problems;
 none of them change anything."""
 
 from __future__ import annotations
@@ -81,4 +82,13 @@ def problems(
     for plugin in plugins:
         if plugin.check is not None:
             found.extend(plugin.check(settings))
+    return found
+
+
+async def online_problems(settings: Settings, plugins: Sequence[Any]) -> list[str]:
+    """What each plugin's ``check_online`` learns from the services it talks to."""
+    found: list[str] = []
+    for plugin in plugins:
+        if plugin.check_online is not None:
+            found.extend(await plugin.check_online(settings))
     return found

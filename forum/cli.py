@@ -264,7 +264,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     from forum.app import PLUGINS
     from forum.checks import problems
 
-    found = problems(_settings(), plugins=PLUGINS)
+    settings = _settings()
+    found = problems(settings, plugins=PLUGINS)
+    if args.online:
+        import asyncio
+
+        from forum.checks import online_problems
+
+        found += asyncio.run(online_problems(settings, PLUGINS))
     for problem in found:
         print(f"- {problem}")
     if not found:
@@ -293,9 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("worker", help="run the outbox worker alone").set_defaults(func=cmd_worker)
-    sub.add_parser(
+    check = sub.add_parser(
         "check", help="print what is misconfigured (exit status 1 when anything is)"
-    ).set_defaults(func=cmd_check)
+    )
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask the chat platforms (e.g. is the Telegram webhook registered here?)",
+    )
+    check.set_defaults(func=cmd_check)
     sub.add_parser(
         "reseal", help="seal two-factor secrets with the first of REMBUG_SEALING_KEYS"
     ).set_defaults(func=cmd_reseal)

@@ -6,7 +6,7 @@ root."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -45,6 +45,9 @@ class Plugin:
     # ``rembug check``: what is misconfigured in the package's settings (offline; no
     # network call), as readable lines.
     check: Callable[[Settings], list[str]] | None = None
+    # ``rembug check --online``: what the outside services say of this deployment (e.g. a
+    # chat webhook that is not registered, or registered for another address).
+    check_online: Callable[[Settings], Awaitable[list[str]]] | None = None
 
 
 def setting_value(settings: Settings, setting: Setting) -> str:

@@ -1,5 +1,6 @@
-"""Operator commands: register the webhook with its secret, or poll for updates in
-development (each update is taken in exactly like the webhook does, then processed)."""
+"""Operator commands: register the webhook with its secret, check that it is registered
+(``rembug check --online``), or poll for updates in development (each update is taken in
+exactly like the webhook does, then processed)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import asyncio
 import json
 import logging
 
+from telegram.error import TelegramError
+
 from bots.config import BotSettings
 from bots.delivery import channels
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.webhook import store_update
 from forum.services import Services
+from forum.settings import Settings
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -64,3 +68,39 @@ async def poll(services: Services, stop: asyncio.Event, timeout: int = 25) -> No
         await channel.aclose()
         for each in channels(services).values():
             await each.aclose()
+
+
+async def webhook_problems(settings: Settings) -> list[str]:
+    """``rembug check --online``: is Telegram delivering to this deployment's webhook? Asks
+    getWebhookInfo: not registered, registered for another address, or failing deliveries
+    (Telegram's last error) each become a line; a token Telegram refuses too."""
+    config = BotSettings.read(settings)
+    if not config.telegram_token:
+        return []
+    expected = f"{settings.base_url}/webhooks/telegram"
+    channel = _channel(config)
+    try:
+        bot = await channel.bot()
+        info = await bot.get_webhook_info()
+    except TelegramError as exc:
+        return [f"Telegram: getWebhookInfo failed ({exc}); is REMBUG_TELEGRAM_TOKEN right?"]
+    finally:
+        await channel.aclose()
+    found = []
+    if not info.url:
+        found.append(
+            f"Telegram: no webhook is registered, so no update reaches {expected}; "
+            "run rembug telegram set-webhook"
+        )
+    elif info.url != expected:
+        found.append(
+            f"Telegram: the webhook is registered for {info.url}, not {expected}; "
+            "run rembug telegram set-webhook"
+        )
+    if info.last_error_message:
+        when = f" at {info.last_error_date:%Y-%m-%d %H:%M} UTC" if info.last_error_date else ""
+        found.append(
+            f"Telegram: its last delivery to the webhook failed{when}: {info.last_error_message} "
+            f"({info.pending_update_count} updates waiting)"
+        )
+    return found

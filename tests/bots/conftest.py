@@ -58,6 +58,8 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
+    # getWebhookInfo answers what setWebhook registered, and a delivery error when scripted.
+    webhook: dict[str, Any] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     def reset(self) -> None:
@@ -67,6 +69,7 @@ class FakeTelegram:
             self.failures.clear()
             self.blocked.clear()
             self.updates.clear()
+            self.webhook.clear()
 
     def fail(
         self,
@@ -163,7 +166,18 @@ class FakeTelegram:
         elif method == "getUpdates":
             with self.lock:
                 result, self.updates[:] = list(self.updates), []
+        elif method == "getWebhookInfo":
+            with self.lock:
+                result = {
+                    "url": "",
+                    "has_custom_certificate": False,
+                    "pending_update_count": 0,
+                    **self.webhook,
+                }
         else:  # answerCallbackQuery, setWebhook, deleteWebhook, ...
+            if method == "setWebhook":
+                with self.lock:
+                    self.webhook["url"] = params.get("url", "")
             result = True
         return JSONResponse({"ok": True, "result": result})
 

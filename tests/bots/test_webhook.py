@@ -252,3 +252,29 @@ def test_an_update_the_drain_job_was_not_woken_for_is_taken_by_the_scheduler(
     drain(services)
     assert fake_telegram.texts(chat.user_id)[0].startswith("Selamat datang")
     assert pending_count(services) == 0
+
+
+def test_check_online_says_whether_telegram_delivers_to_this_deployment(
+    services: Services, fake_telegram: FakeTelegram
+) -> None:
+    """`rembug check --online` asks Telegram (getWebhookInfo): not registered, registered for
+    another address, and a failing delivery each become a line for the operator."""
+    import asyncio
+
+    from bots.telegram.commands import set_webhook, webhook_problems
+
+    settings = services.settings
+    (problem,) = asyncio.run(webhook_problems(settings))
+    assert "no webhook is registered" in problem and "rembug telegram set-webhook" in problem
+    asyncio.run(set_webhook(services, "https://lama.example.go.id/webhooks/telegram"))
+    (problem,) = asyncio.run(webhook_problems(settings))
+    assert "registered for https://lama.example.go.id/webhooks/telegram" in problem
+    asyncio.run(set_webhook(services))
+    assert asyncio.run(webhook_problems(settings)) == []
+    fake_telegram.webhook.update(
+        last_error_date=1796000000,
+        last_error_message="Wrong response from the webhook: 502 Bad Gateway",
+        pending_update_count=42,
+    )
+    (problem,) = asyncio.run(webhook_problems(settings))
+    assert "502 Bad Gateway" in problem and "42 updates waiting" in problem
