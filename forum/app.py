@@ -41,6 +41,7 @@ from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
 from forum.web import account, admin, agency, manage, pages
+from forum.web.http_cache import HttpCacheMiddleware
 from forum.web.kit import BaseMiddleware, PageCache, http_exception_page
 from forum.workdays import Calendar, Deadlines
 
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         middleware=[
             Middleware(metrics.TimingMiddleware, services=services),
             Middleware(GZipMiddleware, minimum_size=500),
+            Middleware(HttpCacheMiddleware, services=services),
             Middleware(BaseMiddleware, services=services),
         ],
         exception_handlers={HTTPException: http_exception_page, Exception: http_exception_page},
