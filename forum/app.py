@@ -40,7 +40,7 @@ from forum.plugins import Plugin, installed_plugins
 from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
-from forum.web import account, admin, agency, manage, pages
+from forum.web import account, admin, agency, manage, pages, unsubscribe
 from forum.web.http_cache import HttpCacheMiddleware
 from forum.web.kit import BaseMiddleware, PageCache, http_exception_page
 from forum.workdays import Calendar, Deadlines
@@ -123,7 +123,11 @@ def build_services(
     )
     if settings.smtp_url:
         services.job_handlers[notifications.EMAIL_JOB] = email.make_handler(
-            services.db.write, settings.smtp_url, settings.email_from, settings.base_url
+            services.db.write,
+            settings.smtp_url,
+            settings.email_from,
+            settings.base_url,
+            settings.secret_key,
         )
     for plugin in plugins:
         if plugin.locale_dir:
@@ -171,6 +175,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *admin.routes,
         *agency.routes,
         *account.routes,
+        *unsubscribe.routes,
         *api.routes,
         *feeds.routes,
         *health.routes,

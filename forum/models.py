@@ -123,6 +123,8 @@ class Account(SQLModel, table=True):
     is_active: bool = True
     locale: str = Field(default="id", max_length=5)
     notify_email: bool = True  # also send notifications by email (when SMTP is configured)
+    # When a mail's unsubscribe link (List-Unsubscribe, RFC 8058) turned notify_email off.
+    email_unsubscribed_at: datetime | None = None
     deleted_at: datetime | None = None  # the person deleted the account; personal data gone
     consent_version: str | None = Field(default=None, max_length=20)
     consent_at: datetime | None = None

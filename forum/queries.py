@@ -613,6 +613,7 @@ def export_account_data(db: Session, account: Account) -> dict[str, Any]:
             "consent_version": account.consent_version,
             "consent_at": when(account.consent_at),
             "notify_email": account.notify_email,
+            "email_unsubscribed_at": when(account.email_unsubscribed_at),
             "deleted_at": when(account.deleted_at),
         },
         "comments": [

@@ -17,6 +17,7 @@ from forum.actions.accounts import (
     register_citizen,
     set_account_active,
     set_notification_preferences,
+    unsubscribe_email,
     update_profile,
 )
 from forum.actions.aspirations import (
@@ -198,6 +199,7 @@ __all__ = [
     "touch_session",
     "two_factor_enrolled",
     "two_factor_required",
+    "unsubscribe_email",
     "update_consultation",
     "update_profile",
     "withdraw_aspiration",

@@ -292,5 +292,18 @@ def set_account_active(db: Session, actor: Account, account: Account, *, active:
 
 def set_notification_preferences(db: Session, account: Account, *, email: bool) -> Account:
     account.notify_email = email
+    if email:
+        account.email_unsubscribed_at = None
     db.add(account)
     return account
+
+
+def unsubscribe_email(db: Session, account: Account) -> bool:
+    """A mail's unsubscribe link was used: no more notification mail, and the account keeps
+    when (shown on its notifications page, in its data export). False if already off."""
+    if not account.notify_email:
+        return False
+    account.notify_email = False
+    account.email_unsubscribed_at = utcnow()
+    db.add(account)
+    return True

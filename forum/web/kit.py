@@ -402,6 +402,7 @@ def view(
     durable: bool = False,
     cache: bool = False,
     two_factor_setup: bool = False,
+    csrf: bool = True,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler: parse the form, check CSRF (POST), load the account, check
     roles, and run it in a worker thread with one database session that commits when the
@@ -412,7 +413,11 @@ def view(
     enrolment itself, logging out), also when the role was granted during its session.
 
     ``cache``: anonymous visitors may get the page from the PageCache (answered before the
-    thread pool; only pages without a form token are kept)."""
+    thread pool; only pages without a form token are kept).
+
+    ``csrf=False`` only for a POST whose URL carries a signed token that is the authority by
+    itself and that other servers post without a form token (RFC 8058 one-click
+    unsubscribe)."""
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
         @wraps(handler)
@@ -443,7 +448,7 @@ def view(
                 token = request.cookies.get(SESSION_COOKIE, "")
                 user = _current_user(services, db, token, is_write)
                 ctx = Ctx(request, services, db, user, locale, form)
-                if form is not None and not _csrf_ok(ctx):
+                if form is not None and csrf and not _csrf_ok(ctx):
                     db.rollback()
                     return error_page(ctx, 403, FORM_EXPIRED)
                 if (

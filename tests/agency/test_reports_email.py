@@ -189,7 +189,8 @@ def test_notifications_by_email_through_a_real_smtp_server(
         to_citizen = [m for m in inbox.messages if m["To"] == "warga@contoh.id"]
         assert len(to_citizen) == 3  # received, published, then routed to the agency
         assert all(m["From"] == "rembug@contoh.id" for m in inbox.messages)
-        body = to_citizen[0].get_payload(decode=True).decode()
+        (plain,) = [p for p in to_citizen[0].walk() if p.get_content_type() == "text/plain"]
+        body = plain.get_payload(decode=True).decode()
         assert aspiration.ticket in body and f"/aspirasi/{aspiration.ticket}" in body
         assert any(m["To"] == "petugas.a@contoh.id" for m in inbox.messages)  # the agency
         # The same events never send twice, and a preference turns email off.

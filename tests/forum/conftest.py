@@ -1,0 +1,3 @@
+"""Forum tests reuse the moderation tests' contribution maker."""
+
+from tests.moderation.conftest import make  # noqa: F401 - a fixture
