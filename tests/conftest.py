@@ -16,7 +16,7 @@ from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
@@ -114,6 +114,17 @@ def enrol(services: Services, account: Account) -> str:
             limits=CODE_LIMITS,
         )
     return secret
+
+
+def fresh_postgres_database(url: str, name: str) -> str:
+    """A new empty database ``name`` on the PostgreSQL server of ``url`` (dropped first if an
+    earlier run left it); its URL, password kept."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

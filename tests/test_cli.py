@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from forum import actions
 from forum.app import build_services
 from forum.models import Account, Aspiration, Comment, Consultation, Region
 from forum.settings import Settings
+from tests.conftest import fresh_postgres_database
 
 RUN_WORKER_OFF = {
     "REMBUG_RUN_WORKER": "false",
@@ -203,13 +204,7 @@ def test_copy_db_moves_a_deployment_and_verifies_counts(
     assert rembug(fresh_env, "demo").returncode == 0
     pg_url = os.environ.get("REMBUG_TEST_DATABASE_URL")
     if pg_url:
-        name = f"rembug_copy_{os.getpid()}"
-        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        target = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+        target = fresh_postgres_database(pg_url, f"rembug_copy_{os.getpid()}")
     else:
         target = f"sqlite:///{tmp_path / 'copy.sqlite3'}"
     copied = rembug(fresh_env, "copy-db", "--to", target)

@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
 from forum.services import Services
-from tests.conftest import World
+from tests.conftest import World, fresh_postgres_database
 from tests.scale_kit import free_port, layout_env, processes, start_web
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,13 +63,7 @@ def test_backup_writes_a_copy_that_restores(
     assert before["account"] >= 6 and before["totp_credential"] >= 4
     scratch_url = ""
     if url.startswith("postgresql"):
-        scratch = f"rembug_restore_{os.getpid()}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
-            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-        admin.dispose()
-        scratch_url = make_url(url).set(database=scratch).render_as_string(hide_password=False)
+        scratch_url = fresh_postgres_database(url, f"rembug_restore_{os.getpid()}")
         env["REMBUG_BACKUP_RESTORE_URL"] = scratch_url
 
     done = run_backup(env)

@@ -19,7 +19,9 @@ import httpx
 import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
+
+from tests.conftest import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -63,14 +65,7 @@ def _server_database(data_dir: Path) -> str:
     test_url = os.environ.get("REMBUG_TEST_DATABASE_URL", "")
     if not test_url.startswith("postgresql"):
         return f"sqlite:///{data_dir / 'rembug.sqlite3'}"
-    url = make_url(test_url)
-    name = f"{url.database}_e2e"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return fresh_postgres_database(test_url, f"{make_url(test_url).database}_e2e")
 
 
 @dataclass
