@@ -8,7 +8,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from forum.models import (
@@ -133,13 +133,21 @@ class DeskCounts:
 
 
 def desk_counts(db: Session, agency_id: int, now: datetime) -> DeskCounts:
-    rows = db.exec(
-        select(Aspiration.status, Aspiration.due_at).where(
+    """The desk's headline counts, counted by the database (one row back, however many
+    aspirations the agency has)."""
+    awaiting, overdue, in_progress = db.exec(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((col(Aspiration.due_at) < now, 1), else_=0)), 0),
+            func.coalesce(
+                func.sum(case((Aspiration.status == AspirationStatus.in_progress, 1), else_=0)), 0
+            ),
+        ).where(
             Aspiration.agency_id == agency_id,
             col(Aspiration.status).in_(AWAITING),
             col(Aspiration.hidden_at).is_(None),
         )
-    ).all()
+    ).one()
     comments = int(
         db.exec(
             select(func.count())
@@ -149,9 +157,9 @@ def desk_counts(db: Session, agency_id: int, now: datetime) -> DeskCounts:
         ).one()
     )
     return DeskCounts(
-        awaiting=len(rows),
-        overdue=sum(1 for _, due in rows if due is not None and due < now),
-        in_progress=sum(1 for status, _ in rows if status == AspirationStatus.in_progress),
+        awaiting=int(awaiting),
+        overdue=int(overdue),
+        in_progress=int(in_progress),
         comments=comments,
     )
 

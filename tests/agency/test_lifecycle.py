@@ -276,6 +276,11 @@ def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
     assert desk.index("sudah lewat tenggat") < desk.index("baru masuk hari ini")
     assert "rahasia dinas lain" not in desk
     assert "1 lewat tenggat" in desk or "1 overdue" in desk
+    assert "2 aspirasi menunggu tanggapan" in desk and "0 sedang diproses" in desk
+    with world.services.db.write() as db:
+        actions.mark_in_progress(db, world.official, db.get(Aspiration, fresh.id))
+    desk = official.get("/instansi").text
+    assert "2 aspirasi menunggu tanggapan" in desk and "1 sedang diproses" in desk
     exported = official.get("/instansi.csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["ticket"] for r in rows] == [late.ticket, fresh.ticket]
