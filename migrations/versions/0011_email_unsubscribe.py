@@ -17,12 +17,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("account") as batch_op:
-        batch_op.add_column(
-            sa.Column("email_unsubscribed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
-        )
+    op.add_column(
+        "account",
+        sa.Column("email_unsubscribed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("account") as batch_op:
-        batch_op.drop_column("email_unsubscribed_at")
+    # Not batch mode: on SQLite that copies the table, and dropping the old ``account`` fails
+    # on the foreign keys that point at it. SQLite ≥ 3.35 drops a plain column in place.
+    op.drop_column("account", "email_unsubscribed_at")
