@@ -199,8 +199,14 @@ def test_default_pacing_defers_a_burst_to_one_chat(
 
     from forum.app import build_services, create_app
 
+    # One message per 100 s on average, one more at once: a slow machine cannot refill the
+    # chat's slot between the three answers (at the default 1/s it could).
     settings = bot_settings(
-        database_url, tmp_path, fake_telegram.url, REMBUG_CHAT_BURST_PER_CHAT="1"
+        database_url,
+        tmp_path,
+        fake_telegram.url,
+        REMBUG_CHAT_BURST_PER_CHAT="1",
+        REMBUG_CHAT_RATE_PER_CHAT="0.01",
     )
     services = build_services(settings)
     assert BotSettings.read(settings).burst_per_chat == 1.0
