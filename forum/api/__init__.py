@@ -20,6 +20,7 @@ from forum.api.endpoints import (
 from forum.api.openapi import (
     openapi_document,
     openapi_json,
+    operation,
     routes,
 )
 from forum.api.params import (
@@ -58,6 +59,7 @@ from forum.api.params import (
 )
 from forum.api.run import (
     JSON_HEADERS,
+    endpoint_handler,
 )
 from forum.api.schemas import (
     AGENCY_REF,
@@ -113,6 +115,7 @@ __all__ = [
     "Listing",
     "Param",
     "csv_columns",
+    "endpoint_handler",
     "get_accountability",
     "get_aspiration",
     "get_consultation",
@@ -123,6 +126,7 @@ __all__ = [
     "list_responses",
     "openapi_document",
     "openapi_json",
+    "operation",
     "parse_param",
     "routes",
 ]

@@ -57,8 +57,13 @@ from forum.validation import TICKET_RE
 
 @dataclass
 class Args:
+    """What an endpoint's handler gets: the parsed parameters, the services and the client's
+    address (for rate limits). Never the session or its account: every /api/v1 answer is the
+    same for everyone, so the open-data layer cannot show what a session may see."""
+
     values: dict[str, Any]
     services: Services
+    client_ip: str = ""
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -86,6 +91,7 @@ class Endpoint:
     listing: bool = False  # paginated, CSV available
     csv_key: str | None = None  # a single body whose list under this key exports as CSV
     not_found: bool = False
+    throttled: bool = False  # may answer 429 (a rate limit, forum.errors.Throttled)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property

@@ -23,6 +23,7 @@ from forum.api.params import (
     parse_param,
 )
 from forum.api.schemas import csv_columns
+from forum.errors import Throttled
 from forum.exports import SafeWriter
 from forum.i18n import gettext
 from forum.services import Services
@@ -87,7 +88,9 @@ def _csv_response(endpoint: Endpoint, rows: list[dict[str, Any]], truncated: boo
 
 def _run(endpoint: Endpoint, request: Request, services: Services) -> Response:
     try:
-        args = Args(_parse(endpoint, request), services)
+        client_ip = request.client.host if request.client else "unknown"
+        # No session, no account: the handler cannot answer differently for a logged-in one.
+        args = Args(_parse(endpoint, request), services, client_ip)
         as_csv = args.values.get("format") == "csv"
         with services.db.read() as db:
             result = endpoint.handler(db, args)
@@ -110,6 +113,10 @@ def _run(endpoint: Endpoint, request: Request, services: Services) -> Response:
                 body = result
     except ApiError as exc:
         return _error_response(services, exc)
+    except Throttled as exc:
+        response = _error_response(services, ApiError(429, "throttled", exc.message, **exc.params))
+        response.headers["retry-after"] = str(exc.retry_after)
+        return response
     return JSONResponse(body, headers=JSON_HEADERS)
 
 
