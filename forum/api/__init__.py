@@ -27,7 +27,6 @@ from forum.api.params import (
     AGENCY,
     ASPIRATION_STATUS,
     BAD_DATE,
-    BAD_PERIOD,
     CATEGORY,
     CONSULTATION_STATUS,
     CONTROL_CHARACTERS,
@@ -38,7 +37,6 @@ from forum.api.params import (
     INTEGER_RANGE,
     LIST_PARAMS,
     MAX_PAGE,
-    MAX_PERIOD_DAYS,
     NO_ASPIRATION,
     NO_CONSULTATION,
     NOT_ONE_OF,
@@ -60,6 +58,7 @@ from forum.api.params import (
 from forum.api.run import (
     JSON_HEADERS,
     endpoint_handler,
+    http_error,
 )
 from forum.api.schemas import (
     AGENCY_REF,
@@ -76,7 +75,6 @@ __all__ = [
     "AGENCY_REF",
     "ASPIRATION_STATUS",
     "BAD_DATE",
-    "BAD_PERIOD",
     "CATEGORY",
     "CONSULTATION_STATUS",
     "CONTROL_CHARACTERS",
@@ -90,7 +88,6 @@ __all__ = [
     "JSON_HEADERS",
     "LIST_PARAMS",
     "MAX_PAGE",
-    "MAX_PERIOD_DAYS",
     "NOT_ONE_OF",
     "NO_ASPIRATION",
     "NO_CONSULTATION",
@@ -119,6 +116,7 @@ __all__ = [
     "get_accountability",
     "get_aspiration",
     "get_consultation",
+    "http_error",
     "list_agencies",
     "list_aspirations",
     "list_comments",

@@ -17,13 +17,11 @@ from forum import reports
 from forum.api.params import (
     AGENCY,
     ASPIRATION_STATUS,
-    BAD_PERIOD,
     CATEGORY,
     CONSULTATION_STATUS,
     FORMAT,
     ID,
     LIST_PARAMS,
-    MAX_PERIOD_DAYS,
     NO_ASPIRATION,
     NO_CONSULTATION,
     PREFIX,
@@ -413,12 +411,12 @@ def list_agencies(db: Session, args: Args) -> Listing:
 def get_accountability(db: Session, args: Args) -> dict[str, Any]:
     tz = ZoneInfo(args.services.settings.timezone)
     today = utcnow().astimezone(tz).date()
-    since: date = args["since"] or today - timedelta(days=90)
-    until: date = args["until"] or today
-    if since > until or (until - since).days > MAX_PERIOD_DAYS:
-        raise ApiError(400, "invalid_parameter", BAD_PERIOD, "since", days=MAX_PERIOD_DAYS)
+    # Any period the document allows is answered (a parameter cannot declare its relation to
+    # another): the cost is the rows routed in it, not its length; one upside down is empty.
+    until: date = args["until"] or max(today, args["since"] or today)
+    since: date = args["since"] or until - timedelta(days=90)
     start = datetime(since.year, since.month, since.day, tzinfo=tz)
-    end = datetime(until.year, until.month, until.day, tzinfo=tz) + timedelta(days=1)
+    end = max(start, datetime(until.year, until.month, until.day, tzinfo=tz) + timedelta(days=1))
     figures = reports.accountability(db, since=start, until=end, now=utcnow())
     return {
         "since": since.isoformat(),

@@ -87,7 +87,8 @@ def openapi_document(services: Services) -> dict[str, Any]:
             "description": "Read-only public data: consultations, comments, aspirations, "
             "official responses, agencies and accountability figures. No personal data.",
         },
-        "servers": [{"url": services.settings.base_url + "/"}],
+        # The paths start with "/": server URL + path is the address (no double slash).
+        "servers": [{"url": services.settings.base_url}],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas},
     }

@@ -13,10 +13,14 @@ from starlette.responses import JSONResponse, Response
 
 from forum.api.endpoints import Args, Endpoint, Listing
 from forum.api.params import (
+    BAD_REQUEST,
     CSV_MAX_ROWS,
+    METHOD_NOT_ALLOWED,
     NO_ASPIRATION,
     NO_CONSULTATION,
+    NO_SUCH_PATH,
     REPEATED,
+    SERVER_ERROR,
     TICKET,
     ApiError,
     bad_param,
@@ -38,6 +42,25 @@ def _error_response(services: Services, exc: ApiError) -> JSONResponse:
         status_code=exc.status,
         headers=JSON_HEADERS,
     )
+
+
+def http_error(request: Request, status: int, allow: str) -> Response:
+    """An error the router or the server raised under /api/v1 (no such path, a method the
+    path does not answer, a server error), in the API's format, with its CORS header; a 405
+    names the methods in ``Allow``."""
+    services: Services = request.app.state.services
+    if status == 405:
+        exc = ApiError(405, "method_not_allowed", METHOD_NOT_ALLOWED, allowed=allow)
+    elif status == 404:
+        exc = ApiError(404, "not_found", NO_SUCH_PATH)
+    elif status >= 500:
+        exc = ApiError(500, "server_error", SERVER_ERROR)
+    else:
+        exc = ApiError(status, "invalid_request", BAD_REQUEST)
+    response = _error_response(services, exc)
+    if status == 405:
+        response.headers["allow"] = allow
+    return response
 
 
 def _parse(endpoint: Endpoint, request: Request) -> dict[str, Any]:
