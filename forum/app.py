@@ -25,6 +25,7 @@ from starlette.types import Scope
 
 from forum import (  # readiness, log format, /metrics
     api,
+    discovery,
     email,
     feeds,
     health,
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *unsubscribe.routes,
         *api.routes,
         *feeds.routes,
+        *discovery.routes,
         *health.routes,
         *metrics.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),

@@ -16,6 +16,7 @@ from forum.api.endpoints import (
     list_comments,
     list_consultations,
     list_responses,
+    public_aspirations,
 )
 from forum.api.openapi import (
     openapi_document,
@@ -126,5 +127,6 @@ __all__ = [
     "openapi_json",
     "operation",
     "parse_param",
+    "public_aspirations",
     "routes",
 ]

@@ -227,7 +227,7 @@ def list_comments(db: Session, args: Args) -> Listing:
     return Listing(lambda: _count(db, query), fetch)
 
 
-def _public_aspirations() -> Any:
+def public_aspirations() -> Any:
     """Aspirations anyone may see: public statuses, never hidden, never confidential."""
     return select(Aspiration).where(
         col(Aspiration.status).in_(PUBLIC_ASPIRATION_STATUSES),
@@ -270,7 +270,7 @@ def _aspirations_json(db: Session, rows: list[Aspiration], args: Args) -> list[d
 
 
 def list_aspirations(db: Session, args: Args) -> Listing:
-    query = _public_aspirations()
+    query = public_aspirations()
     if args["status"]:
         query = query.where(Aspiration.status == args["status"])
     if args["agency"]:
@@ -306,7 +306,7 @@ def list_aspirations(db: Session, args: Args) -> Listing:
 def get_aspiration(db: Session, args: Args) -> dict[str, Any]:
     ticket = args["ticket"]
     aspiration = (
-        db.exec(_public_aspirations().where(Aspiration.ticket == ticket)).first()
+        db.exec(public_aspirations().where(Aspiration.ticket == ticket)).first()
         if TICKET_RE.fullmatch(ticket)
         else None
     )
@@ -357,7 +357,7 @@ def _responses_json(db: Session, rows: list[OfficialResponse], args: Args) -> li
 
 
 def list_responses(db: Session, args: Args) -> Listing:
-    public_aspirations = _public_aspirations().with_only_columns(col(Aspiration.id))
+    aspiration_ids = public_aspirations().with_only_columns(col(Aspiration.id))
     public_comments = (
         select(Comment.id)
         .join(Consultation, col(Consultation.id) == col(Comment.consultation_id))
@@ -369,7 +369,7 @@ def list_responses(db: Session, args: Args) -> Listing:
     )
     query = select(OfficialResponse).where(
         or_(
-            col(OfficialResponse.aspiration_id).in_(public_aspirations),
+            col(OfficialResponse.aspiration_id).in_(aspiration_ids),
             col(OfficialResponse.comment_id).in_(public_comments),
         )
     )
