@@ -12,11 +12,12 @@ from starlette.testclient import TestClient
 from tests.api.seed import Seeded, seed
 from tests.conftest import Browser, World
 
-# What the document's path parameters are filled with: public and non-public items alike.
-SAMPLE_WORDS = "korupsi pengadaan"  # words of the confidential aspiration
+# Words of the confidential aspiration, for the free-text query.
+SAMPLE_WORDS = "korupsi pengadaan"
 
 
 def _path_values(data: Seeded) -> dict[str, list[str]]:
+    """What the document's path parameters are filled with: public and non-public items."""
     return {
         "id": [str(data.consultation.id), str(data.draft.id)],
         "ticket": [data.public.ticket, data.anonymous.ticket, data.confidential.ticket],
