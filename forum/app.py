@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
@@ -24,6 +25,7 @@ from starlette.types import Scope
 
 from forum import (  # readiness, log format, /metrics
     api,
+    discovery,
     email,
     feeds,
     health,
@@ -42,7 +44,7 @@ from forum.services import Services
 from forum.settings import Settings
 from forum.web import account, admin, agency, manage, pages, unsubscribe
 from forum.web.http_cache import HttpCacheMiddleware
-from forum.web.kit import BaseMiddleware, PageCache, http_exception_page
+from forum.web.kit import BaseMiddleware, PageCache, allowed_methods, http_exception_page
 from forum.workdays import Calendar, Deadlines
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,17 @@ class VersionedStaticFiles(StaticFiles):
                 "public, max-age=31536000, immutable" if versioned else "no-cache"
             )
         return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Every error the router or the server raises (no such path, a method the path does not
+    answer, a crash): under /api/v1 in the API's JSON format, elsewhere the HTML page; a 405
+    always names the path's methods in ``Allow``."""
+    path = request.url.path
+    if path == api.PREFIX or path.startswith(api.PREFIX + "/"):
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        return api.http_error(request, status, allowed_methods(request) if status == 405 else "")
+    return await http_exception_page(request, exc)
 
 
 def build_services(
@@ -178,6 +191,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *unsubscribe.routes,
         *api.routes,
         *feeds.routes,
+        *discovery.routes,
         *health.routes,
         *metrics.routes,
         *(route for plugin in services.plugins for route in plugin.routes(services)),
@@ -192,7 +206,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             Middleware(HttpCacheMiddleware, services=services),
             Middleware(BaseMiddleware, services=services),
         ],
-        exception_handlers={HTTPException: http_exception_page, Exception: http_exception_page},
+        exception_handlers={HTTPException: http_error, Exception: http_error},
     )
     app.state.services = services
     return app

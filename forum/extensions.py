@@ -43,3 +43,7 @@ METRIC_READINGS = "metric_readings"
 # list[tuple[str, Callable[[Services], None]]]: named readiness checks for /readyz (the
 # search index); a check raises when the part it checks cannot serve.
 READINESS_CHECKS = "readiness_checks"
+
+# list[str]: path prefixes of a plugin's pages crawlers should stay out of (staff pages,
+# searches), added to the forum's own in /robots.txt.
+ROBOTS_DISALLOW = "robots_disallow"

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 import moderation.models  # noqa: F401 - registers the moderation tables
 from forum.errors import N_
-from forum.extensions import METRIC_READINGS, PROFILE_LINKS, REPORT_PATH
+from forum.extensions import METRIC_READINGS, PROFILE_LINKS, REPORT_PATH, ROBOTS_DISALLOW
 from forum.metrics import Reading
 from forum.models import utcnow
 from forum.plugins import Plugin
@@ -28,6 +28,7 @@ def setup(services: Services) -> None:
     config = ModerationConfig.from_settings(services.settings)
     services.extensions["moderation.config"] = config
     services.extensions[REPORT_PATH] = "/moderation/laporkan"
+    services.extensions.setdefault(ROBOTS_DISALLOW, []).append("/moderation")
     services.extensions.setdefault(METRIC_READINGS, []).append(queue_readings)
     services.extensions.setdefault(PROFILE_LINKS, []).append(
         (N_("Appeal a moderation decision"), "/moderation/banding")

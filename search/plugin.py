@@ -13,6 +13,7 @@ from forum.extensions import (
     OPENAPI_PATHS,
     PERIODIC,
     READINESS_CHECKS,
+    ROBOTS_DISALLOW,
     SEARCH_ITEMS,
     SIMILAR_ASPIRATIONS,
 )
@@ -54,6 +55,7 @@ def setup(services: Services) -> None:
     services.extensions[SEARCH_ITEMS] = search_items(services)
     services.extensions.setdefault(NAV_LINKS, []).append((N_("Search"), "/cari"))
     services.extensions.setdefault(OPENAPI_PATHS, []).append(openapi_fragment)
+    services.extensions.setdefault(ROBOTS_DISALLOW, []).extend(["/cari", "/search"])
 
 
 def search_items(services: Services) -> Any:

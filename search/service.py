@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from math import ceil, log
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any, Literal
 from markupsafe import Markup
 from sqlmodel import Session
 
-from forum import queries
+from forum import queries, ratelimit
 from forum.errors import N_
 from forum.models import (
     Account,
@@ -77,6 +77,20 @@ def build_index(settings: Any, engine: Any) -> SearchIndex:
 def get_index(services: Any) -> SearchIndex:
     index: SearchIndex = services.extensions[INDEX_KEY]
     return index
+
+
+ALLOWANCE = "search.allowance"  # services.extensions key: this process's ratelimit.Allowance
+
+
+def limit_searches(services: Any, client_ip: str) -> None:
+    """Per IP address, shared by the pages and the API. A third of the limit per process is
+    counted in memory, so ordinary searching writes nothing (on SQLite a write per search
+    would queue behind every submission); only heavy searchers are recorded."""
+    limit = services.settings.rate_search_per_minute
+    allowance = services.extensions.setdefault(
+        ALLOWANCE, ratelimit.Allowance(limit // 3, timedelta(minutes=1))
+    )
+    ratelimit.hit_beyond_allowance(services.db, allowance, f"search-ip:{client_ip}", limit=limit)
 
 
 # --- parameters (one list for the page, the API and the OpenAPI document) --------------------

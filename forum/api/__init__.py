@@ -16,17 +16,18 @@ from forum.api.endpoints import (
     list_comments,
     list_consultations,
     list_responses,
+    public_aspirations,
 )
 from forum.api.openapi import (
     openapi_document,
     openapi_json,
+    operation,
     routes,
 )
 from forum.api.params import (
     AGENCY,
     ASPIRATION_STATUS,
     BAD_DATE,
-    BAD_PERIOD,
     CATEGORY,
     CONSULTATION_STATUS,
     CONTROL_CHARACTERS,
@@ -37,7 +38,6 @@ from forum.api.params import (
     INTEGER_RANGE,
     LIST_PARAMS,
     MAX_PAGE,
-    MAX_PERIOD_DAYS,
     NO_ASPIRATION,
     NO_CONSULTATION,
     NOT_ONE_OF,
@@ -58,6 +58,8 @@ from forum.api.params import (
 )
 from forum.api.run import (
     JSON_HEADERS,
+    endpoint_handler,
+    http_error,
 )
 from forum.api.schemas import (
     AGENCY_REF,
@@ -74,7 +76,6 @@ __all__ = [
     "AGENCY_REF",
     "ASPIRATION_STATUS",
     "BAD_DATE",
-    "BAD_PERIOD",
     "CATEGORY",
     "CONSULTATION_STATUS",
     "CONTROL_CHARACTERS",
@@ -88,7 +89,6 @@ __all__ = [
     "JSON_HEADERS",
     "LIST_PARAMS",
     "MAX_PAGE",
-    "MAX_PERIOD_DAYS",
     "NOT_ONE_OF",
     "NO_ASPIRATION",
     "NO_CONSULTATION",
@@ -113,9 +113,11 @@ __all__ = [
     "Listing",
     "Param",
     "csv_columns",
+    "endpoint_handler",
     "get_accountability",
     "get_aspiration",
     "get_consultation",
+    "http_error",
     "list_agencies",
     "list_aspirations",
     "list_comments",
@@ -123,6 +125,8 @@ __all__ = [
     "list_responses",
     "openapi_document",
     "openapi_json",
+    "operation",
     "parse_param",
+    "public_aspirations",
     "routes",
 ]

@@ -17,13 +17,11 @@ from forum import reports
 from forum.api.params import (
     AGENCY,
     ASPIRATION_STATUS,
-    BAD_PERIOD,
     CATEGORY,
     CONSULTATION_STATUS,
     FORMAT,
     ID,
     LIST_PARAMS,
-    MAX_PERIOD_DAYS,
     NO_ASPIRATION,
     NO_CONSULTATION,
     PREFIX,
@@ -57,8 +55,13 @@ from forum.validation import TICKET_RE
 
 @dataclass
 class Args:
+    """What an endpoint's handler gets: the parsed parameters, the services and the client's
+    address (for rate limits). Never the session or its account: every /api/v1 answer is the
+    same for everyone, so the open-data layer cannot show what a session may see."""
+
     values: dict[str, Any]
     services: Services
+    client_ip: str = ""
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -86,6 +89,7 @@ class Endpoint:
     listing: bool = False  # paginated, CSV available
     csv_key: str | None = None  # a single body whose list under this key exports as CSV
     not_found: bool = False
+    throttled: bool = False  # may answer 429 (a rate limit, forum.errors.Throttled)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -223,7 +227,7 @@ def list_comments(db: Session, args: Args) -> Listing:
     return Listing(lambda: _count(db, query), fetch)
 
 
-def _public_aspirations() -> Any:
+def public_aspirations() -> Any:
     """Aspirations anyone may see: public statuses, never hidden, never confidential."""
     return select(Aspiration).where(
         col(Aspiration.status).in_(PUBLIC_ASPIRATION_STATUSES),
@@ -266,7 +270,7 @@ def _aspirations_json(db: Session, rows: list[Aspiration], args: Args) -> list[d
 
 
 def list_aspirations(db: Session, args: Args) -> Listing:
-    query = _public_aspirations()
+    query = public_aspirations()
     if args["status"]:
         query = query.where(Aspiration.status == args["status"])
     if args["agency"]:
@@ -302,7 +306,7 @@ def list_aspirations(db: Session, args: Args) -> Listing:
 def get_aspiration(db: Session, args: Args) -> dict[str, Any]:
     ticket = args["ticket"]
     aspiration = (
-        db.exec(_public_aspirations().where(Aspiration.ticket == ticket)).first()
+        db.exec(public_aspirations().where(Aspiration.ticket == ticket)).first()
         if TICKET_RE.fullmatch(ticket)
         else None
     )
@@ -353,7 +357,7 @@ def _responses_json(db: Session, rows: list[OfficialResponse], args: Args) -> li
 
 
 def list_responses(db: Session, args: Args) -> Listing:
-    public_aspirations = _public_aspirations().with_only_columns(col(Aspiration.id))
+    aspiration_ids = public_aspirations().with_only_columns(col(Aspiration.id))
     public_comments = (
         select(Comment.id)
         .join(Consultation, col(Consultation.id) == col(Comment.consultation_id))
@@ -365,7 +369,7 @@ def list_responses(db: Session, args: Args) -> Listing:
     )
     query = select(OfficialResponse).where(
         or_(
-            col(OfficialResponse.aspiration_id).in_(public_aspirations),
+            col(OfficialResponse.aspiration_id).in_(aspiration_ids),
             col(OfficialResponse.comment_id).in_(public_comments),
         )
     )
@@ -407,12 +411,12 @@ def list_agencies(db: Session, args: Args) -> Listing:
 def get_accountability(db: Session, args: Args) -> dict[str, Any]:
     tz = ZoneInfo(args.services.settings.timezone)
     today = utcnow().astimezone(tz).date()
-    since: date = args["since"] or today - timedelta(days=90)
-    until: date = args["until"] or today
-    if since > until or (until - since).days > MAX_PERIOD_DAYS:
-        raise ApiError(400, "invalid_parameter", BAD_PERIOD, "since", days=MAX_PERIOD_DAYS)
+    # Any period the document allows is answered (a parameter cannot declare its relation to
+    # another): the cost is the rows routed in it, not its length; one upside down is empty.
+    until: date = args["until"] or max(today, args["since"] or today)
+    since: date = args["since"] or until - timedelta(days=90)
     start = datetime(since.year, since.month, since.day, tzinfo=tz)
-    end = datetime(until.year, until.month, until.day, tzinfo=tz) + timedelta(days=1)
+    end = max(start, datetime(until.year, until.month, until.day, tzinfo=tz) + timedelta(days=1))
     figures = reports.accountability(db, since=start, until=end, now=utcnow())
     return {
         "since": since.isoformat(),

@@ -17,7 +17,8 @@ from forum.extensions import OPENAPI_PATHS
 from forum.services import Services
 
 
-def _operation(endpoint: Endpoint) -> dict[str, Any]:
+def operation(endpoint: Endpoint) -> dict[str, Any]:
+    """The OpenAPI operation of one endpoint (plugins describe theirs with it too)."""
     body = schema_ref(f"{endpoint.schema}Page" if endpoint.listing else endpoint.schema)
     ok: dict[str, Any] = {"application/json": {"schema": body}}
     if endpoint.csv_schema is not None:
@@ -36,6 +37,13 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     }
     if endpoint.not_found:
         responses["404"] = {"description": "No such public item.", "content": error}
+    if endpoint.throttled:
+        responses["429"] = {
+            "description": "Too many requests from this address; the Retry-After header says "
+            "how many seconds to wait.",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+            "content": error,
+        }
     return {
         "operationId": endpoint.operation_id,
         "summary": endpoint.summary,
@@ -47,7 +55,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
 def openapi_document(services: Services) -> dict[str, Any]:
     """One document for everything under /api/v1: the forum's endpoints and every fragment
     a plugin registered under extensions.OPENAPI_PATHS."""
-    paths: dict[str, Any] = {e.path: {"get": _operation(e)} for e in ENDPOINTS}
+    paths: dict[str, Any] = {e.path: {"get": operation(e)} for e in ENDPOINTS}
     paths[f"{PREFIX}/openapi.json"] = {
         "get": {
             "operationId": "getOpenApiDocument",
@@ -79,7 +87,8 @@ def openapi_document(services: Services) -> dict[str, Any]:
             "description": "Read-only public data: consultations, comments, aspirations, "
             "official responses, agencies and accountability figures. No personal data.",
         },
-        "servers": [{"url": services.settings.base_url + "/"}],
+        # The paths start with "/": server URL + path is the address (no double slash).
+        "servers": [{"url": services.settings.base_url}],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas},
     }

@@ -27,9 +27,6 @@ MAX_PAGE = 100_000  # bounds the OFFSET a client can ask for
 CSV_MAX_ROWS = 20_000  # one CSV export holds at most this many rows (header X-Truncated)
 
 
-MAX_PERIOD_DAYS = 3660
-
-
 @dataclass(frozen=True)
 class Param:
     """One query or path parameter: how it is validated and how it is documented."""
@@ -103,8 +100,12 @@ def bad_param(param: Param, message: str, **params: Any) -> ApiError:
 
 
 def parse_param(param: Param, raw: str | None) -> Any:
-    """The parameter's value from its raw text (None: absent), or ApiError 400."""
-    if raw is None or raw == "":
+    """The parameter's value from its raw text (None: absent), or ApiError 400. An empty
+    value is what the document says of it: a number, a date or one of a list it is not (400),
+    a free text it is, meaning no filter (the default)."""
+    if raw is None:
+        return param.default
+    if raw == "" and not (param.kind in ("integer", "date") or param.enum):
         return param.default
     if param.kind == "integer":
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
@@ -151,13 +152,22 @@ CONTROL_CHARACTERS = N_("The parameter “%(name)s” contains characters that a
 REPEATED = N_("The parameter “%(name)s” may be given only once.")
 
 
-BAD_PERIOD = N_("The period is invalid: “since” must not be after “until”, at most %(days)s days.")
-
-
 NO_CONSULTATION = N_("This consultation does not exist.")
 
 
 NO_ASPIRATION = N_("No aspiration with this ticket number is visible to you.")
+
+
+NO_SUCH_PATH = N_("The API has no such address; its document is /api/v1/openapi.json.")
+
+
+METHOD_NOT_ALLOWED = N_("This address of the API answers only these methods: %(allowed)s.")
+
+
+SERVER_ERROR = N_("Our mistake: the answer could not be made. Please try again in a moment.")
+
+
+BAD_REQUEST = N_("The request is invalid.")
 
 
 PAGE = Param("page", "Page number, from 1.", "integer", maximum=MAX_PAGE, default=1)
@@ -215,8 +225,13 @@ CONSULTATION_STATUS = Param(
 
 
 SINCE = Param(
-    "since", "First day of the period (routed on or after; default: 90 days ago).", "date"
+    "since",
+    "First day of the period (routed on or after; default: 90 days before `until`, or "
+    "today). A `since` after `until` is an empty period: every count is 0.",
+    "date",
 )
 
 
-UNTIL = Param("until", "Last day of the period, included (default: today).", "date")
+UNTIL = Param(
+    "until", "Last day of the period, included (default: today, or `since` when later).", "date"
+)

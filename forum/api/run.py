@@ -13,16 +13,21 @@ from starlette.responses import JSONResponse, Response
 
 from forum.api.endpoints import Args, Endpoint, Listing
 from forum.api.params import (
+    BAD_REQUEST,
     CSV_MAX_ROWS,
+    METHOD_NOT_ALLOWED,
     NO_ASPIRATION,
     NO_CONSULTATION,
+    NO_SUCH_PATH,
     REPEATED,
+    SERVER_ERROR,
     TICKET,
     ApiError,
     bad_param,
     parse_param,
 )
 from forum.api.schemas import csv_columns
+from forum.errors import Throttled
 from forum.exports import SafeWriter
 from forum.i18n import gettext
 from forum.services import Services
@@ -37,6 +42,25 @@ def _error_response(services: Services, exc: ApiError) -> JSONResponse:
         status_code=exc.status,
         headers=JSON_HEADERS,
     )
+
+
+def http_error(request: Request, status: int, allow: str) -> Response:
+    """An error the router or the server raised under /api/v1 (no such path, a method the
+    path does not answer, a server error), in the API's format, with its CORS header; a 405
+    names the methods in ``Allow``."""
+    services: Services = request.app.state.services
+    if status == 405:
+        exc = ApiError(405, "method_not_allowed", METHOD_NOT_ALLOWED, allowed=allow)
+    elif status == 404:
+        exc = ApiError(404, "not_found", NO_SUCH_PATH)
+    elif status >= 500:
+        exc = ApiError(500, "server_error", SERVER_ERROR)
+    else:
+        exc = ApiError(status, "invalid_request", BAD_REQUEST)
+    response = _error_response(services, exc)
+    if status == 405:
+        response.headers["allow"] = allow
+    return response
 
 
 def _parse(endpoint: Endpoint, request: Request) -> dict[str, Any]:
@@ -87,7 +111,9 @@ def _csv_response(endpoint: Endpoint, rows: list[dict[str, Any]], truncated: boo
 
 def _run(endpoint: Endpoint, request: Request, services: Services) -> Response:
     try:
-        args = Args(_parse(endpoint, request), services)
+        client_ip = request.client.host if request.client else "unknown"
+        # No session, no account: the handler cannot answer differently for a logged-in one.
+        args = Args(_parse(endpoint, request), services, client_ip)
         as_csv = args.values.get("format") == "csv"
         with services.db.read() as db:
             result = endpoint.handler(db, args)
@@ -110,6 +136,10 @@ def _run(endpoint: Endpoint, request: Request, services: Services) -> Response:
                 body = result
     except ApiError as exc:
         return _error_response(services, exc)
+    except Throttled as exc:
+        response = _error_response(services, ApiError(429, "throttled", exc.message, **exc.params))
+        response.headers["retry-after"] = str(exc.retry_after)
+        return response
     return JSONResponse(body, headers=JSON_HEADERS)
 
 

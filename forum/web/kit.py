@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forum import actions, markup, ratelimit
@@ -549,10 +550,35 @@ def form_errors(ctx: Ctx, exc: Invalid) -> dict[str, str]:
     return {name: ctx.msg(message) for name, message in exc.field_errors.items()}
 
 
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405 (RFC 9110): every method any route of the application
+    answers at this path. Starlette's router names only the first route that matched the path,
+    so a page with a GET and a POST route would say only one of them, and a mounted app
+    (static files) names none."""
+
+    def methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
+        found: set[str] = set()
+        for route in routes:
+            match, child = route.matches(scope)
+            if match == Match.NONE:
+                continue
+            if isinstance(route, Mount):
+                inner = {**scope, **child}
+                found |= methods(route.routes, inner) if route.routes else {"GET", "HEAD"}
+            elif isinstance(route, Route) and route.methods:
+                found |= route.methods
+        return found
+
+    found = methods(request.app.router.routes, dict(request.scope))
+    return ", ".join(sorted(found or {"GET", "HEAD"}))
+
+
 async def http_exception_page(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if status == 405:
-        return PlainTextResponse("Method not allowed", status_code=405)
+        return PlainTextResponse(
+            "Method not allowed", status_code=405, headers={"Allow": allowed_methods(request)}
+        )
     return await run_in_threadpool(_plain_error_page, request, status)
 
 

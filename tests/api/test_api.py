@@ -198,15 +198,19 @@ def test_bad_parameters_are_400_json_with_an_indonesian_message(world: World, br
         "/api/v1/accountability?since=2026-13-45": "since",
         "/api/v1/accountability?since=1999-01-01": "since",
         "/api/v1/accountability?until=20260101": "until",
-        "/api/v1/accountability?since=2026-02-01&until=2026-01-01": "since",
-        "/api/v1/accountability?since=2001-01-01&until=2026-01-01": "since",
+        # An empty value is not a number, a date or one of a list (the document says so).
+        "/api/v1/aspirations?status=": "status",
+        "/api/v1/aspirations?per_page=": "per_page",
+        "/api/v1/consultations?page=": "page",
+        "/api/v1/agencies?format=": "format",
+        "/api/v1/accountability?since=": "since",
     }
     for path, parameter in cases.items():
         response = browser.get(path)
         assert response.status_code == 400, path
         body = response.json()
         assert body["error"] == "invalid_parameter" and body["parameter"] == parameter, path
-        assert body["detail"].startswith(("Parameter", "Periode")), body  # Indonesian
+        assert body["detail"].startswith("Parameter"), body  # Indonesian
     huge_id = browser.get("/api/v1/consultations/99999999999999999999")
     assert huge_id.status_code == 404 and huge_id.json()["error"] == "not_found"
 

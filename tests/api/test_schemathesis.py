@@ -1,6 +1,7 @@
 """schemathesis generates requests from /api/v1/openapi.json and sends them to the app in
-process (ASGI), over the demo data: no server error, no undocumented status or content type,
-no body that violates its documented schema."""
+process (ASGI), over the demo data, with all its checks (as `schemathesis run --checks all`):
+no server error, nothing undocumented, what the document allows accepted and what it forbids
+rejected, undeclared methods answered 405 with Allow."""
 
 from __future__ import annotations
 
@@ -9,13 +10,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.engine import Status, events, from_schema
 from starlette.testclient import TestClient
 
 from forum.api import ENDPOINTS
@@ -25,13 +20,6 @@ from forum.seeds import upsert_reference_data
 from forum.services import Services
 from forum.settings import Settings
 from tests.conftest import _empty_tables
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 
 
 @pytest.fixture(scope="module")
@@ -69,25 +57,45 @@ def demo_app(demo_services: Services):  # type: ignore[no-untyped-def]
 PATHS = sorted({e.path for e in ENDPOINTS} | {"/api/v1/openapi.json", "/api/v1/search"})
 
 
-@pytest.mark.parametrize("path", PATHS)
-def test_api_conforms_to_its_openapi_document(demo_app, path: str) -> None:  # type: ignore[no-untyped-def]
-    # schemathesis' own pytest fixture loader does not run on pytest 9.2 (it sets a private
-    # node attribute that pytest removed), so the Hypothesis test is driven from here.
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", demo_app)
-    operation = schema[path]["GET"]
-
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=100,
-        deadline=None,
-        database=None,  # no .hypothesis folder; every run starts from the same budget
-        derandomize=True,  # the same examples on every run: a failure reproduces
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+def test_api_passes_every_schemathesis_check(demo_app) -> None:  # type: ignore[no-untyped-def]
+    """What `schemathesis run --checks all` does, in process: every phase (examples, the
+    coverage phase's edge cases — empty and repeated values, values just outside a bound,
+    undeclared methods such as TRACE —, fuzzing positive and negative data, stateful links)
+    and every check: no server error; statuses, content types, headers and bodies as
+    documented; every request the document allows accepted (2xx), every one it forbids
+    rejected (4xx); an undeclared method answered 405 with `Allow`."""
+    # schemathesis' own pytest loader does not run on pytest 9.2 (it sets a private node
+    # attribute that pytest removed), so its engine is driven from here, as its CLI does.
+    config = schemathesis.Config()
+    project = config.projects.override
+    project.checks.update(included_check_names=["all"])
+    project.generation.update(
+        max_examples=25,
+        deterministic=True,  # the same examples on every run: a failure reproduces
+        database="none",  # no .hypothesis folder; every run starts from the same budget
     )
-    def conforms(case) -> None:  # type: ignore[no-untyped-def]
-        case.call_and_validate(checks=CHECKS)
-
-    conforms()
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", demo_app, config=config)
+    failures: list[str] = []
+    tested: set[str] = set()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"error: {event}")
+        if not isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            continue
+        label = getattr(event, "label", None)
+        if label:
+            tested.add(label)
+        for case_id, checks in event.recorder.checks.items():
+            for check in checks:
+                if check.status == Status.FAILURE and check.failure_info is not None:
+                    case = event.recorder.cases[case_id].value
+                    failures.append(
+                        f"{check.name}: {case.method} {case.formatted_path} "
+                        f"query={case.query} -> {check.failure_info.failure}"
+                    )
+    assert not failures, "\n\n".join(sorted(set(failures))[:20])
+    # Every operation was exercised (the document itself is what the run was loaded from).
+    assert {f"GET {path}" for path in PATHS if path != "/api/v1/openapi.json"} <= tested
 
 
 def test_the_demo_data_is_there(demo_app) -> None:  # type: ignore[no-untyped-def]
