@@ -140,7 +140,10 @@ def desk_counts(db: Session, agency_id: int, now: datetime) -> DeskCounts:
             func.count(),
             func.coalesce(func.sum(case((col(Aspiration.due_at) < now, 1), else_=0)), 0),
             func.coalesce(
-                func.sum(case((Aspiration.status == AspirationStatus.in_progress, 1), else_=0)), 0
+                func.sum(
+                    case((col(Aspiration.status) == AspirationStatus.in_progress, 1), else_=0)
+                ),
+                0,
             ),
         ).where(
             Aspiration.agency_id == agency_id,
