@@ -471,6 +471,7 @@ class Poller:
     started: bool = False
     taken: int = 0  # messages stored since start
     reports: int = 0  # reports stored since start
+    behind: bool = False  # the last round read a full batch: more waits in the inbox
 
     def inbox_events(self, rows: Sequence[Any], now: float) -> tuple[list[SmsEvent], list[int]]:
         """The events of ``rows`` and the inbox IDs they account for (to mark processed);
@@ -517,6 +518,7 @@ class Poller:
         many new events were stored."""
         stored = 0
         rows = self.store.unprocessed()
+        self.behind = False
         if rows:
             events, accounted = self.inbox_events(rows, time.monotonic())
             if events:
@@ -525,6 +527,7 @@ class Poller:
                 self.taken += sum(new)
             if accounted:
                 self.store.mark_processed(accounted)  # only once they are in the spool
+            self.behind = len(rows) >= BATCH and bool(accounted)
         if not self.started:
             latest = self.store.latest_sent_change()
             self.sent_cursor = latest - STATUS_LOOKBACK if latest is not None else None
@@ -655,5 +658,7 @@ async def run(services: Services, stop: asyncio.Event) -> None:
                 found.taken,
                 found.reports,
             )
+        if found.behind and not failing:
+            continue  # a backlog (the worker was stopped a while): no pause between batches
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=config.gammu_poll_seconds)
