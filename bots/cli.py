@@ -47,9 +47,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def cmd_sms_gammu(args: argparse.Namespace) -> int:
     from bots.config import BotSettings
     from bots.sms.gammu import run
+    from forum import logs
     from forum.runtime import run_until_signalled
 
     services = args.services()
+    logs.configure(services.settings)  # its progress lines (bots.sms.gammu) on stderr
     try:
         if not BotSettings.read(services.settings).gammu_database_url:
             print("REMBUG_GAMMU_DATABASE_URL kosong / is empty: no Gammu database to read.")

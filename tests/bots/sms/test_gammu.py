@@ -5,8 +5,14 @@ delivery states."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +20,13 @@ from typing import Any
 import pytest
 
 from bots.channels import Outcome
+from bots.cli import cmd_sms_gammu
 from bots.plugin import check
 from bots.sms import gammu
 from bots.sms.gammu import GammuGateway, GammuStore, Poller, poll_once
 from bots.sms.gateway import DELIVERED, FAILED, SENT, SmsEvent
 from bots.spool import spool
+from forum.app import build_services
 from forum.services import Services
 from forum.settings import Settings, SettingsError
 from tests.bots.conftest import bot_settings
@@ -179,6 +187,46 @@ def test_the_worker_runs_until_stopped(
 
     assert [e.text for e in asyncio.run(scenario())] == ["KONSULTASI"]
     assert "Gammu: 1 messages, 0 delivery reports taken in" in caplog.text
+
+
+def test_rembug_sms_gammu_runs_as_a_command_until_terminated(
+    services: Services, gammu_smsd: GammuSmsd, settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "REMBUG_DATA_DIR": str(tmp_path),
+        "REMBUG_DATABASE_URL": settings.database_url,
+        "REMBUG_SECRET_KEY": "test-secret-key-with-enough-entropy-0123456789",
+        "REMBUG_GAMMU_DATABASE_URL": gammu_smsd.database_url,
+        "REMBUG_GAMMU_POLL_SECONDS": "0.2",
+        "REMBUG_LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-m", "forum.cli", "sms", "gammu"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        gammu_smsd.receive("+6281234500021", "MULAI")
+        deadline = time.monotonic() + 60
+        while not messages_from(services, "+6281234500021") and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()[0]
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=20)[0]
+    assert [e.text for e in messages_from(services, "+6281234500021")] == ["MULAI"]
+    assert process.returncode == 0, output
+    assert "reading Gammu SMSD" in output
+    assert "Gammu: 1 messages, 0 delivery reports taken in" in output
+
+
+def test_rembug_sms_gammu_without_a_gammu_database_says_so(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = bot_settings(database_url, tmp_path, "http://127.0.0.1:9")
+    services = build_services(settings)
+    assert cmd_sms_gammu(argparse.Namespace(services=lambda: services)) == 2
+    assert "REMBUG_GAMMU_DATABASE_URL" in capsys.readouterr().out
 
 
 # --- outbound and delivery reports ----------------------------------------------------------
