@@ -196,7 +196,7 @@ def engine_for(url: str) -> Engine:
     PostgreSQL."""
     if url.startswith("sqlite"):
         return create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 
 
 # --- the UDH and the text of one part -------------------------------------------------------
@@ -617,10 +617,11 @@ def poller(services: Services) -> Poller:
     return found
 
 
-async def poll_once(services: Services, store: Poller | None = None) -> int:
+async def poll_once(services: Services, using: Poller | None = None) -> int:
     """One round of the worker: new received messages and new delivery reports into Rembug's
-    spool (the drain job is nudged); returns how many were new."""
-    found = store or poller(services)
+    spool (the drain job is nudged); returns how many were new. ``using``: another poller than
+    the process's own (a test's "new process")."""
+    found = using or poller(services)
     return await asyncio.to_thread(found.round, services)
 
 

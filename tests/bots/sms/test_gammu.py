@@ -134,7 +134,9 @@ def test_a_replay_after_a_crash_before_marking_processed_does_nothing(
     gammu_smsd.execute("UPDATE inbox SET Processed = 'false' WHERE SenderNumber = '+6281234500004'")
 
     # A new worker process (nothing remembered) reads the row again.
-    assert asyncio.run(poll_once(services, Poller(GammuStore(gammu_smsd.database_url)))) == 0
+    fresh = Poller(GammuStore(gammu_smsd.database_url))
+    assert asyncio.run(poll_once(services, fresh)) == 0
+    fresh.store.close()
 
     assert len(messages_from(services, "+6281234500004")) == 1
     assert processed(gammu_smsd, "+6281234500004") == ["true"]
