@@ -7,7 +7,12 @@ to ``inbox`` and deletes the file. What Gammu "sends" ends in ``sentitems``; a s
 file dropped the same way becomes the sent message's ``DeliveryOK`` / ``DeliveryFailed``.
 
 Use: ``from tests.bots.sms.gammu_smsd import gammu_smsd`` (the fixture) in a test module, or
-``GammuSmsd.start(folder)`` directly.
+``GammuSmsd.start(folder)`` directly; point Rembug at it with
+``bot_settings(..., REMBUG_GAMMU_DATABASE_URL=gammu_smsd.database_url)`` (tests/bots/conftest.py),
+then ``gammu_smsd.receive(...)``, ``wait_for(...)``, ``bots.sms.gammu.poll_once(services)``
+(received SMS and reports into the spool), the worker's drain, and ``gammu_smsd.sent(id)`` /
+``gammu_smsd.report(id)`` for what Gammu sent. The daemon is shared by a test module: each test
+uses numbers of its own.
 """
 
 from __future__ import annotations

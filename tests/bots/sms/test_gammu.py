@@ -159,6 +159,31 @@ def test_flash_binary_and_empty_sms_are_still_taken_in(
     assert [e.text for e in messages_from(services, "+6281234500012")] == [""]
 
 
+def test_a_concatenated_sms_missing_a_part_waits_then_goes_as_it_is(
+    services: Services, tmp_path: Path
+) -> None:
+    # Gammu gave up waiting (MultipartTimeout) and stored the one part that came.
+    path = tmp_path / "smsd.db"
+    create_database(path)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO inbox (Text, SenderNumber, UDH, TextDecoded, RecipientID) VALUES "
+        "(?, '+6281234500013', '050003330201', 'Bagian pertama', 'modem1')",
+        ("Bagian pertama".encode("utf-16-be").hex(),),
+    )
+    conn.commit()
+    conn.close()
+    waiting = Poller(GammuStore(f"sqlite:///{path}"), multipart_grace=3600)
+    assert asyncio.run(poll_once(services, waiting)) == 0  # its other part may still come
+    assert messages_from(services, "+6281234500013") == []
+
+    impatient = Poller(GammuStore(f"sqlite:///{path}"), multipart_grace=0)
+    assert asyncio.run(poll_once(services, impatient)) == 1
+    assert [e.text for e in messages_from(services, "+6281234500013")] == ["Bagian pertama"]
+    waiting.store.close()
+    impatient.store.close()
+
+
 def test_a_sender_that_is_not_a_phone_number_is_skipped(
     services: Services, gammu_smsd: GammuSmsd
 ) -> None:
