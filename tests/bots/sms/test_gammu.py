@@ -24,7 +24,7 @@ from bots.cli import cmd_sms_gammu
 from bots.plugin import check
 from bots.sms import gammu
 from bots.sms.gammu import GammuGateway, GammuStore, Poller, poll_once
-from bots.sms.gateway import DELIVERED, FAILED, SENT, SmsEvent
+from bots.sms.gateway import DELIVERED, FAILED, SENT, Gateway, SmsEvent
 from bots.spool import spool
 from forum.app import build_services
 from forum.services import Services
@@ -267,6 +267,7 @@ def wait_sent(smsd: GammuSmsd, message_id: str, parts: int = 1) -> list[tuple[An
 def test_a_reply_reaches_gammus_sent_items_and_its_delivery_report_comes_back(
     services: Services, gammu_smsd: GammuSmsd, gateway: GammuGateway
 ) -> None:
+    assert isinstance(gateway, Gateway)  # what the SMS channel hands its texts to
     text = "Aspirasi Anda diterima: ASP-2026-000123. Balas CEK ASP-2026-000123 untuk status."
     result = asyncio.run(gateway.submit("081234500030", text, "rembug:d30:a1"))
     assert result.outcome == Outcome.sent and result.message_id
