@@ -493,6 +493,7 @@ class Poller:
             if complete or now - seen >= self.multipart_grace:
                 ready.append([by_sequence[n] for n in sorted(by_sequence)])
                 self.first_seen.pop(key, None)
+        ready.sort(key=lambda parts: int(parts[0].ID))  # one citizen's texts in their order
         events: list[SmsEvent] = []
         accounted: list[int] = []
         for parts in ready:
@@ -591,7 +592,6 @@ def _status_event(message_id: int, parts: Sequence[Any]) -> SmsEvent | None:
         else ""
     )
     creator = str(parts[0].CreatorID or "")
-    when = max((p.DeliveryDateTime or p.UpdatedInDB for p in parts), default=None)
     return SmsEvent(
         gateway=GATEWAY,
         kind="status",
@@ -600,7 +600,8 @@ def _status_event(message_id: int, parts: Sequence[Any]) -> SmsEvent | None:
         status=status,
         error=error[:500],
         ref=creator if creator.startswith(f"{CREATOR}:") else "",
-        received_at=_received_at(when),
+        # When Rembug learnt it: Gammu's report times are the network's or the SMSC's clock.
+        received_at=datetime.now(UTC).isoformat(),
     )
 
 
