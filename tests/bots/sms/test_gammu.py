@@ -184,6 +184,33 @@ def test_a_concatenated_sms_missing_a_part_waits_then_goes_as_it_is(
     impatient.store.close()
 
 
+def test_one_citizens_sms_go_to_the_spool_in_the_order_received(
+    services: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "smsd.db"
+    create_database(path)
+    conn = sqlite3.connect(path)
+    rows = [  # as Gammu stores them: a concatenated SMS (two rows), then a single one
+        ("ASPIRASI Trotoar rusak ", "050003440201"),
+        ("di Jl. Kenanga", "050003440202"),
+        ("CEK ASP-2026-000123", ""),
+    ]
+    conn.executemany(
+        "INSERT INTO inbox (Text, SenderNumber, UDH, TextDecoded, RecipientID) VALUES "
+        "(?, '+6281234500014', ?, '', 'modem1')",
+        [(text.encode("utf-16-be").hex(), udh) for text, udh in rows],
+    )
+    conn.commit()
+    conn.close()
+    fresh = Poller(GammuStore(f"sqlite:///{path}"))
+    assert asyncio.run(poll_once(services, fresh)) == 2
+    fresh.store.close()
+    assert [e.text for e in messages_from(services, "+6281234500014")] == [
+        "ASPIRASI Trotoar rusak di Jl. Kenanga",
+        "CEK ASP-2026-000123",
+    ]
+
+
 def test_a_sender_that_is_not_a_phone_number_is_skipped(
     services: Services, gammu_smsd: GammuSmsd
 ) -> None:
