@@ -120,6 +120,25 @@ WEBHOOK_FAILURE_WINDOW = Setting(
     "Length in seconds of that window, counted from an address's first failure.",
 )
 
+GAMMU_DATABASE_URL = Setting(
+    "REMBUG_GAMMU_DATABASE_URL",
+    "",
+    "Gammu SMSD's own database (its SQL backend's inbox/outbox/sentitems tables, never "
+    "Rembug's): sqlite:////var/lib/gammu/smsd.db or postgresql+psycopg://gammu@/smsd; empty: "
+    "no Gammu.",
+)
+GAMMU_POLL_SECONDS = Setting(
+    "REMBUG_GAMMU_POLL_SECONDS",
+    "2",
+    "Seconds between two looks of rembug sms gammu at Gammu's inbox and sent items.",
+)
+GAMMU_PHONE_ID = Setting(
+    "REMBUG_GAMMU_PHONE_ID",
+    "",
+    "PhoneID of the gammu-smsd that sends Rembug's SMS (several daemons sharing one database); "
+    "empty: whichever daemon sees the message first.",
+)
+
 SETTINGS = (
     TELEGRAM_TOKEN,
     TELEGRAM_WEBHOOK_SECRET,
@@ -143,6 +162,9 @@ SETTINGS = (
     WHATSAPP_CHAT_BURST,
     WEBHOOK_FAILURE_LIMIT,
     WEBHOOK_FAILURE_WINDOW,
+    GAMMU_DATABASE_URL,
+    GAMMU_POLL_SECONDS,
+    GAMMU_PHONE_ID,
 )
 
 
@@ -180,6 +202,9 @@ class BotSettings:
     whatsapp_chat_burst: float = 10.0
     webhook_failure_limit: int = 20
     webhook_failure_window: float = 60.0
+    gammu_database_url: str = ""
+    gammu_poll_seconds: float = 2.0
+    gammu_phone_id: str = ""
 
     @property
     def whatsapp_live(self) -> bool:
@@ -200,6 +225,11 @@ class BotSettings:
         mode = setting_value(settings, CHAT_CHANNEL_MODE).lower()
         if mode not in {"auto", "console", "live"}:
             raise SettingsError("REMBUG_CHAT_CHANNEL_MODE must be auto, console or live")
+        gammu_url = setting_value(settings, GAMMU_DATABASE_URL)
+        if gammu_url and not gammu_url.startswith(("sqlite:///", "postgresql")):
+            raise SettingsError(
+                "REMBUG_GAMMU_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL"
+            )
         return cls(
             telegram_token=setting_value(settings, TELEGRAM_TOKEN),
             telegram_secret=setting_value(settings, TELEGRAM_WEBHOOK_SECRET),
@@ -242,4 +272,9 @@ class BotSettings:
             webhook_failure_window=_positive(
                 WEBHOOK_FAILURE_WINDOW, setting_value(settings, WEBHOOK_FAILURE_WINDOW)
             ),
+            gammu_database_url=gammu_url,
+            gammu_poll_seconds=_positive(
+                GAMMU_POLL_SECONDS, setting_value(settings, GAMMU_POLL_SECONDS)
+            ),
+            gammu_phone_id=setting_value(settings, GAMMU_PHONE_ID),
         )

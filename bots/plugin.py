@@ -153,6 +153,14 @@ def check(settings: Settings) -> list[str]:
         ):
             if not value:
                 found.append(f"REMBUG_WHATSAPP_TOKEN is set but {name} is empty")
+    if config.gammu_database_url:
+        from bots.sms.gammu import GammuStore
+
+        store = GammuStore(config.gammu_database_url)
+        try:
+            found.extend(store.problems())
+        finally:
+            store.close()
     return found
 
 
