@@ -8,6 +8,8 @@ from bots.channels import Capabilities, Outcome, SendResult
 from bots.messages import Outbound
 from bots.sms import segments
 from bots.sms.gateway import CHANNEL, Gateway
+from forum.errors import N_
+from forum.i18n import gettext
 
 MORE = "..."
 
@@ -53,12 +55,16 @@ class SmsChannel:
         )
 
     async def send(self, message: Outbound) -> SendResult:
-        """Buttons a caller left on the message become numbered lines, like the conversation
-        renders them."""
+        """Buttons a notification carries become numbered lines, as the conversation renders
+        its menus (the number answers them: ``bots.sms.conversation.remember_choices``)."""
         text = message.text
         choices = [b.label for row in message.buttons for b in row]
         if choices:
-            text += "\n\n" + "\n".join(f"{i}. {label}" for i, label in enumerate(choices, 1))
+            lines = [
+                gettext(message.locale, N_("Reply %(n)s: %(label)s"), n=i, label=label)
+                for i, label in enumerate(choices, 1)
+            ]
+            text += "\n\n" + "\n".join(lines)
         text = fit(text, self.max_segments)
         if not text:
             return SendResult(Outcome.permanent, error="empty SMS")
