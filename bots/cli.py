@@ -1,5 +1,6 @@
-"""``rembug telegram set-webhook|poll``: the chat commands, added to ``rembug`` by the bots
-plugin; the forum CLI hands each command the services it builds (``args.services()``)."""
+"""``rembug telegram set-webhook|poll``, ``rembug sms console``: the chat commands, added to
+``rembug`` by the bots plugin; the forum CLI hands each command the services it builds
+(``args.services()``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import asyncio
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
-    """Add ``telegram set-webhook`` and ``telegram poll`` to a parser's subcommands."""
+    """Add ``telegram set-webhook``, ``telegram poll`` and ``sms console`` to a parser's
+    subcommands."""
+    from bots.sms.cli import add_commands as add_sms_commands
+
+    add_sms_commands(sub)
     telegram = sub.add_parser("telegram", help="Telegram bot: register the webhook or poll")
     actions = telegram.add_subparsers(dest="telegram_command", required=True)
     hook = actions.add_parser("set-webhook", help="register <REMBUG_BASE_URL>/webhooks/telegram")
