@@ -28,6 +28,7 @@ from bots.intake import (
     nudge_if_waiting,
     register_processor,
 )
+from bots.privacy import account_chat_data
 from bots.sms import wiring as sms
 from bots.sms.config import SETTINGS as SMS_SETTINGS
 from bots.spool import spool
@@ -39,7 +40,7 @@ from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from forum.errors import N_
-from forum.extensions import METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
+from forum.extensions import ACCOUNT_DATA, METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
 from forum.metrics import Reading
 from forum.plugins import Plugin
 from forum.services import Services
@@ -94,6 +95,7 @@ def setup(services: Services) -> None:
     services.job_handlers[DELIVER_JOB] = deliver
     subscribers.subscribe(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
+    services.extensions.setdefault(ACCOUNT_DATA, []).append(account_chat_data)
     services.extensions.setdefault(NAV_LINKS, []).append(
         (N_("Chat deliveries"), "/kelola/pengiriman", ("official", "admin"))
     )

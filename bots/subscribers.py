@@ -13,6 +13,7 @@ from bots import actions
 from bots.config import BotSettings
 from bots.messages import Button, Outbound
 from bots.models import ChatIdentity, DeliveryKind
+from bots.privacy import erase_sms_number
 from forum import events as ev
 from forum.errors import N_
 from forum.events import InTransactionHandler
@@ -246,10 +247,13 @@ def on_closed(db: Session, event: ev.AspirationClosed) -> None:
 
 
 def on_account_deleted(db: Session, event: ev.AccountDeleted) -> None:
-    """The person deleted their account: their chats are no longer linked to it."""
+    """The person deleted their account: their chats are no longer linked to it, and an SMS
+    number (a phone number, nothing else) is erased."""
     for identity in db.exec(
         select(ChatIdentity).where(ChatIdentity.account_id == event.account_id)
     ):
+        if identity.channel == "sms":
+            erase_sms_number(db, identity)
         identity.account_id = None
         identity.notify = False
         identity.state, identity.data = "idle", "{}"

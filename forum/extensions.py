@@ -43,3 +43,8 @@ METRIC_READINGS = "metric_readings"
 # list[tuple[str, Callable[[Services], None]]]: named readiness checks for /readyz (the
 # search index); a check raises when the part it checks cannot serve.
 READINESS_CHECKS = "readiness_checks"
+
+# list[Callable[[Session, Account], dict[str, list[dict]]]]: a package's parts of an account's
+# data export (UU PDP access and portability; e.g. the chats and phone numbers of bots), each
+# a list of rows, shown on "All my data" and in its JSON after the core's.
+ACCOUNT_DATA = "account_data"
