@@ -299,7 +299,7 @@ def _default_region(turn: Turn) -> Region | None:
         found = turn.db.exec(select(Region).where(Region.code == code)).first()
         if found is not None:
             return found
-    return turn.db.exec(select(Region).order_by(col(Region.id))).first()
+    return turn.db.exec(select(Region).order_by(col(Region.id)).limit(1)).first()
 
 
 def _submit_in_one(turn: Turn, text: str) -> None:
