@@ -53,7 +53,7 @@ def _start(settings: Settings) -> None:
 def test_an_unknown_gateway_or_a_provider_without_credentials_stops_the_start(
     tmp_path: Path,
 ) -> None:
-    with pytest.raises(SettingsError, match="REMBUG_SMS_GATEWAY must be one of .*twilio"):
+    with pytest.raises(SettingsError, match=r"REMBUG_SMS_GATEWAY must be one of .*twilio"):
         _start(_settings(tmp_path, REMBUG_SMS_GATEWAY="carrier-pigeon"))
     settings = _settings(tmp_path, REMBUG_SMS_GATEWAY="twilio")
     with pytest.raises(SettingsError, match="REMBUG_SMS_TWILIO_AUTH_TOKEN"):
