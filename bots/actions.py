@@ -347,9 +347,10 @@ def record_delivery_receipt(
         return False
     if wanted not in DELIVERY_PROGRESS or current == DeliveryStatus.failed:
         return False
-    if DELIVERY_PROGRESS[wanted] <= DELIVERY_PROGRESS[current]:
+    # Held after an attempt that timed out: that attempt's receipt says it went out after all.
+    if DELIVERY_PROGRESS[wanted] <= DELIVERY_PROGRESS.get(current, 0):
         return False
-    if current == DeliveryStatus.pending:
+    if current in (DeliveryStatus.pending, DeliveryStatus.held):
         # A send that timed out did arrive: it counts as this attempt, never resent.
         delivery.sent_at = now
         delivery.last_error = None

@@ -111,3 +111,18 @@ def test_the_webhook_refuses_everything_without_an_auth_token(
     assert sms.post("/webhooks/sms/twilio", form, sign_with="").status_code == 403
     assert sms.post("/webhooks/sms/twilio", form, sign_with=AUTH_TOKEN).status_code == 403
     assert pending_count(services) == 0
+
+
+def test_a_report_for_an_attempt_that_timed_out_before_a_hold_counts(
+    sms: SmsUser, services: Services, fake_twilio: FakeTwilio
+) -> None:
+    sms.send("BANTUAN")
+    sid = fake_twilio.to(sms.number)[-1]["_sid"]
+    with services.db.write() as db:  # as if the send timed out and a later try was held back
+        delivery = db.exec(select(ChatDelivery).where(ChatDelivery.channel == "sms")).one()
+        delivery.status, delivery.platform_message_id = DeliveryStatus.held, None
+        ref = f"rembug:d{delivery.id}:a1"
+    assert sms.status(sid, "delivered", ref).status_code == 200
+    drain(services)
+    with services.db.read() as db:
+        assert db.get(ChatDelivery, delivery.id).status == DeliveryStatus.delivered  # type: ignore[union-attr]
