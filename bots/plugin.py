@@ -97,7 +97,7 @@ def setup(services: Services) -> None:
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
     services.extensions.setdefault(ACCOUNT_DATA, []).append(account_chat_data)
     services.extensions.setdefault(NAV_LINKS, []).append(
-        (N_("Chat deliveries"), "/kelola/pengiriman", ("official", "admin"))
+        (N_("Chat deliveries"), "/kelola/pengiriman", ("official", "moderator", "admin"))
     )
 
 

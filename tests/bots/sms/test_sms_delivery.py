@@ -108,6 +108,9 @@ def test_server_errors_are_retried_with_backoff_and_end_as_failed(
     official: Browser = new_browser()
     official.login(world.official)
     assert ticket in official.get("/kelola/pengiriman?status=failed").text
+    moderator: Browser = new_browser()
+    moderator.login(world.moderator)
+    assert ticket in moderator.get("/kelola/pengiriman?status=failed").text
 
 
 def test_refusals_fail_at_once_and_an_unsubscribed_number_is_blocked(
