@@ -65,7 +65,9 @@ def _twilio(settings: Settings, config: SmsSettings) -> Gateway:
 
 
 # REMBUG_SMS_GATEWAY value → how to build that gateway from the settings.
-# The Gammu SMSD gateway (bots.sms.gammu.GammuGateway) is added here as "gammu".
+# The Gammu SMSD gateway is added here as
+#     "gammu": lambda settings, config: GammuGateway(settings),  # bots.sms.gammu
+# (with ``receipts = True`` on GammuGateway: its poller reports each SMS's fate).
 GATEWAYS: dict[str, Callable[[Settings, SmsSettings], Gateway]] = {
     "console": _console,
     "twilio": _twilio,
