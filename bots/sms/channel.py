@@ -12,6 +12,25 @@ from forum.errors import N_
 from forum.i18n import gettext
 
 MORE = "..."
+NEXT_PAGE = N_("Reply LAGI for more")
+
+
+def rendered(text: str, labels: list[str], locale: str) -> str:
+    """``text`` with ``labels`` as numbered choices ("Balas 1: …"), in GSM-7 where it can be."""
+    if labels:
+        lines = [
+            gettext(locale, N_("Reply %(n)s: %(label)s"), n=i, label=label)
+            for i, label in enumerate(labels, 1)
+        ]
+        text = text.rstrip() + "\n\n" + "\n".join(lines)
+    return segments.to_gsm7(text).strip()
+
+
+def paged(text: str, max_segments: int, locale: str) -> list[str]:
+    """``text`` (already rendered) in pages of at most ``max_segments`` segments, each but
+    the last ending "Balas LAGI untuk lanjutannya"."""
+    more = segments.to_gsm7(gettext(locale, NEXT_PAGE))
+    return segments.pages(text, max_segments, more) or [""]
 
 
 def capabilities(max_segments: int, cost_per_segment: int, receipts: bool) -> Capabilities:
@@ -55,16 +74,14 @@ class SmsChannel:
         )
 
     async def send(self, message: Outbound) -> SendResult:
-        """Buttons a notification carries become numbered lines, as the conversation renders
-        its menus (the number answers them: ``bots.sms.conversation.remember_choices``)."""
-        text = message.text
-        choices = [b.label for row in message.buttons for b in row]
-        if choices:
-            lines = [
-                gettext(message.locale, N_("Reply %(n)s: %(label)s"), n=i, label=label)
-                for i, label in enumerate(choices, 1)
-            ]
-            text += "\n\n" + "\n".join(lines)
+        """A notification's buttons become numbered lines, as the conversation renders its
+        menus (the number answers them: ``bots.sms.conversation.remember_notification``); a text
+        longer than the limit goes as its first page, the rest kept for LAGI
+        (``bots.sms.costs``, once sent)."""
+        labels = [b.label for row in message.buttons for b in row]
+        text = paged(
+            rendered(message.text, labels, message.locale), self.max_segments, message.locale
+        )[0]
         text = fit(text, self.max_segments)
         if not text:
             return SendResult(Outcome.permanent, error="empty SMS")

@@ -18,9 +18,10 @@ from bots.channels import Capabilities
 from bots.conversation.turn import TICKET_RE
 from bots.delivery import channels
 from bots.messages import Inbound, Outbound
-from bots.models import ChatIdentity
+from bots.models import ChatDelivery, ChatIdentity, DeliveryKind
 from bots.sms import segments
 from bots.sms.channel import capabilities as sms_capabilities
+from bots.sms.channel import paged, rendered
 from bots.sms.config import SmsSettings
 from bots.sms.gateway import CHANNEL, SmsEvent
 from bots.sms.models import SmsNumber
@@ -83,7 +84,6 @@ HELP = N_(
     "MENU, TAUTKAN <code>, BAHASA\n"
     "BERHENTI: no more SMS"
 )
-MORE = N_("Reply LAGI for more")
 
 
 def config_of(services: Services) -> SmsSettings:
@@ -262,8 +262,7 @@ def _queue(
     """The turn's answers as one SMS: joined, in GSM-7 where possible, the first page queued
     and the rest kept for LAGI; the numbered choices remembered for the next answer."""
     text = segments.to_gsm7("\n\n".join(t.strip() for t in texts if t.strip())) or "..."
-    more = segments.to_gsm7(gettext(identity.locale, MORE))
-    pages = segments.pages(text, config.max_segments, more)
+    pages = paged(text, config.max_segments, identity.locale)
     number.more = json.dumps(pages[1:], ensure_ascii=False)
     number.choices = json.dumps(choices)
     number.updated_at = utcnow()
@@ -273,14 +272,22 @@ def _queue(
     )
 
 
-def remember_choices(db: Session, identity_id: int | None, buttons_json: str) -> None:
-    """A notification that went out with numbered choices: those are what a number answers."""
-    rows: Any = json.loads(buttons_json or "[]")
-    data = [button[1] for row in rows for button in row]
-    if not data or identity_id is None:
+def remember_notification(db: Session, delivery: ChatDelivery, max_segments: int) -> None:
+    """A notification went out: its numbered choices are what the number answers next, and
+    the pages the SMS could not hold are what LAGI sends (as the channel cut them)."""
+    if delivery.kind == DeliveryKind.reply or delivery.identity_id is None:
+        return  # a reply's choices and pages were kept when it was queued
+    identity = db.get(ChatIdentity, delivery.identity_id)
+    number = db.exec(select(SmsNumber).where(SmsNumber.identity_id == delivery.identity_id)).first()
+    if identity is None or number is None:
         return
-    number = db.exec(select(SmsNumber).where(SmsNumber.identity_id == identity_id)).first()
-    if number is not None:
+    rows: Any = json.loads(delivery.buttons or "[]")
+    data = [button[1] for row in rows for button in row]
+    labels = [button[0] for row in rows for button in row]
+    pages = paged(rendered(delivery.text, labels, identity.locale), max_segments, identity.locale)
+    if data:
         number.choices = json.dumps(data)
-        number.updated_at = utcnow()
-        db.add(number)
+    if len(pages) > 1:
+        number.more = json.dumps(pages[1:], ensure_ascii=False)
+    number.updated_at = utcnow()
+    db.add(number)

@@ -20,7 +20,7 @@ from bots.delivery import DeliveryPolicy
 from bots.models import ChatDelivery, ChatIdentity, DeliveryKind
 from bots.sms import segments
 from bots.sms.config import SmsSettings
-from bots.sms.conversation import remember_choices
+from bots.sms.conversation import remember_notification
 from bots.sms.gateway import CHANNEL
 from bots.sms.models import SmsDay, SmsNumber
 from forum.models import utcnow
@@ -91,7 +91,7 @@ def policy(config: SmsSettings, timezone: str) -> DeliveryPolicy:
         return None
 
     def sent(db: Session, delivery: ChatDelivery) -> None:
-        remember_choices(db, delivery.identity_id, delivery.buttons)
+        remember_notification(db, delivery, config.max_segments)
         count = segments_of(delivery.text)
         record_spend(db, timezone, count, count * config.cost_per_segment)
 

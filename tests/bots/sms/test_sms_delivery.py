@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bots.delivery import register_policy
 from bots.models import ChatDelivery, ChatIdentity, DeliveryStatus
-from bots.sms import costs
+from bots.sms import costs, segments
 from bots.sms.conversation import SETTINGS
 from bots.sms.models import SmsDay
 from forum import actions
@@ -177,3 +177,28 @@ def test_the_daily_budget_holds_notifications_and_counts_segments(
     drain(services)
     delivery = _notification(services)
     assert delivery.status == DeliveryStatus.held and "BUDGET=300" in (delivery.last_error or "")
+
+
+def test_a_long_official_response_pages_with_lagi(
+    sms: SmsUser, world: World, services: Services, fake_twilio: FakeTwilio
+) -> None:
+    ticket = _submit(sms, services, world.agency.id)  # type: ignore[arg-type]
+    _publish(services, world, ticket)
+    drain(services)
+    answer = " ".join(f"Kalimat jawaban nomor {i} dari dinas untuk warga." for i in range(25))
+    with services.db.write() as db:
+        aspiration = db.exec(select(Aspiration).where(Aspiration.ticket == ticket)).one()
+        actions.publish_official_response(db, world.official, body=answer, aspiration=aspiration)
+    drain(services)
+    first = fake_twilio.texts(NUMBER)[-1]
+    assert ticket in first and first.endswith("Balas LAGI untuk lanjutannya")
+    assert segments.size(first).segments <= 3
+    pages = [first]
+    for _ in range(6):
+        pages.append(sms.send("LAGI")[0])
+        if not pages[-1].endswith("Balas LAGI untuk lanjutannya"):
+            break
+    joined = " ".join(pages)
+    assert "nomor 24 dari dinas" in joined and "Balas 1: Lihat tiket" in pages[-1]
+    assert all(segments.size(p).segments <= 3 for p in pages)
+    assert ticket in sms.send("1")[0]  # the notification's choice, after its last page
