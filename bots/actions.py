@@ -222,6 +222,7 @@ def queue_delivery(
     aspiration_id: int | None = None,
     comment_id: int | None = None,
     consultation_id: int | None = None,
+    topic: str | None = None,
 ) -> int:
     """Log an outbound message and queue its sending, in the caller's transaction; returns
     the delivery's id. Plain inserts (no ORM objects): a burst of chat updates queues
@@ -240,6 +241,7 @@ def queue_delivery(
             aspiration_id=aspiration_id,
             comment_id=comment_id,
             consultation_id=consultation_id,
+            topic=topic,
             status=DeliveryStatus.pending,
             attempts=0,
             via_template=False,
@@ -278,6 +280,14 @@ def record_delivery_failed(db: Session, delivery: ChatDelivery, error: str, *, f
     delivery.last_error = error[:500]
     if final:
         delivery.status = DeliveryStatus.failed
+    db.add(delivery)
+
+
+def hold_delivery(db: Session, delivery: ChatDelivery, reason: str) -> None:
+    """Not sent, by the channel's cost controls or the person's withdrawn consent; staff see
+    it held with ``reason``."""
+    delivery.status = DeliveryStatus.held
+    delivery.last_error = reason[:500]
     db.add(delivery)
 
 
@@ -337,9 +347,10 @@ def record_delivery_receipt(
         return False
     if wanted not in DELIVERY_PROGRESS or current == DeliveryStatus.failed:
         return False
-    if DELIVERY_PROGRESS[wanted] <= DELIVERY_PROGRESS[current]:
+    # Held after an attempt that timed out: that attempt's receipt says it went out after all.
+    if DELIVERY_PROGRESS[wanted] <= DELIVERY_PROGRESS.get(current, 0):
         return False
-    if current == DeliveryStatus.pending:
+    if current in (DeliveryStatus.pending, DeliveryStatus.held):
         # A send that timed out did arrive: it counts as this attempt, never resent.
         delivery.sent_at = now
         delivery.last_error = None

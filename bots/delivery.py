@@ -38,6 +38,7 @@ CHANNELS = "bots.channels"  # services.extensions key: {channel name: ChatChanne
 PACES = "bots.paces"  # {channel name: overall Pace}
 CHAT_PACES = "bots.chat_paces"  # {channel name: per-chat Pace}, when the channel has its own
 SETTINGS = "bots.settings"  # bots.config.BotSettings
+POLICIES = "bots.delivery_policies"  # {channel name: DeliveryPolicy}
 RECEIPT_GRACE_SECONDS = 90.0  # how long a timed-out send waits for its receipt before resending
 
 
@@ -55,6 +56,26 @@ class Pace:
     @property
     def tolerance(self) -> timedelta:
         return self.interval * self.burst
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """A channel's say over its deliveries (SMS: consent and cost controls). ``hold`` runs in
+    the transaction that takes the send slot and answers why the delivery must not go out (it
+    is then held, visible to staff), or None; ``sent`` runs in the transaction that records a
+    send (e.g. count the day's spend)."""
+
+    hold: Callable[[Session, ChatDelivery, ChatIdentity | None], str | None]
+    sent: Callable[[Session, ChatDelivery], None] | None = None
+
+
+def register_policy(services: Services, channel: str, policy: DeliveryPolicy) -> None:
+    services.extensions.setdefault(POLICIES, {})[channel] = policy
+
+
+def _policy(services: Services, channel: str) -> DeliveryPolicy | None:
+    found: DeliveryPolicy | None = services.extensions.get(POLICIES, {}).get(channel)
+    return found
 
 
 def channels(services: Services) -> dict[str, ChatChannel]:
@@ -130,6 +151,11 @@ def _take_slots(
         if identity is not None and identity.blocked and delivery.kind != "reply":
             actions.record_delivery_failed(db, delivery, "blocked by the user", final=True)
             return _Slot(delivery, -1.0)
+        policy = _policy(services, delivery.channel)
+        reason = policy.hold(db, delivery, identity) if policy is not None else None
+        if reason:
+            actions.hold_delivery(db, delivery, reason)
+            return _Slot(delivery)
         now = utcnow()
         for key, pace in paces:
             wait = take_slot(db, key, pace, now)
@@ -165,6 +191,9 @@ def _record(
         if outcome == Outcome.sent:
             if delivery.status == DeliveryStatus.pending:  # a receipt may have come first
                 actions.record_delivery_sent(db, delivery, message_id)
+            policy = _policy(services, delivery.channel)
+            if policy is not None and policy.sent is not None:
+                policy.sent(db, delivery)
             return
         actions.record_delivery_failed(db, delivery, error, final=final)
         if outcome == Outcome.blocked and delivery.identity_id:

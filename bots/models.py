@@ -18,6 +18,9 @@ class DeliveryStatus(StrEnum):
     delivered = "delivered"  # reported by platforms with receipts (WhatsApp)
     read = "read"
     failed = "failed"
+    # Not sent, by the channel's cost controls or the person's withdrawn consent (SMS); the
+    # reason is in last_error, and staff see it with the others.
+    held = "held"
 
 
 # A receipt only moves a delivery forward (receipts may arrive out of order).
@@ -108,6 +111,9 @@ class ChatDelivery(SQLModel, table=True):
     # Sent (or to be sent) as the channel's pre-approved template: outside WhatsApp's 24-hour
     # window only templates may start a conversation.
     via_template: bool = False
+    # What a notification is about (bots.subscribers: aspiration_published, response, …), so
+    # a channel can choose which kinds it carries (REMBUG_SMS_NOTIFY).
+    topic: str | None = Field(default=None, max_length=24)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 

@@ -1,5 +1,5 @@
 """The chat channels plug into the forum here: settings, tables, notification subscribers,
-outbox jobs (process an update, deliver a message), the Telegram and WhatsApp webhooks and the
+outbox jobs (process an update, deliver a message), the Telegram, WhatsApp and SMS webhooks and the
 web pages (link a chat, delivery states), and the Telegram Application in the web process's
 lifespan."""
 
@@ -12,7 +12,8 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-import bots.models  # noqa: F401 - registers the tables
+import bots.models
+import bots.sms.models  # noqa: F401 - registers the SMS tables
 from bots import subscribers
 from bots.actions import DELIVER_JOB
 from bots.channels import ConsoleChannel
@@ -27,6 +28,9 @@ from bots.intake import (
     nudge_if_waiting,
     register_processor,
 )
+from bots.privacy import account_chat_data
+from bots.sms import wiring as sms
+from bots.sms.config import SETTINGS as SMS_SETTINGS
 from bots.spool import spool
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.commands import webhook_problems
@@ -36,7 +40,7 @@ from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from forum.errors import N_
-from forum.extensions import METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
+from forum.extensions import ACCOUNT_DATA, METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
 from forum.metrics import Reading
 from forum.plugins import Plugin
 from forum.services import Services
@@ -80,6 +84,7 @@ def setup(services: Services) -> None:
         Pace(config.whatsapp_rate_overall, 1.0),
         Pace(1.0 / config.whatsapp_chat_interval, config.whatsapp_chat_burst),
     )
+    sms.setup(services, console=config.mode == "console")
     register_processor(services, "telegram", TELEGRAM_PROCESSOR)
     register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
     services.job_handlers[DRAIN_JOB] = drain_job
@@ -90,8 +95,9 @@ def setup(services: Services) -> None:
     services.job_handlers[DELIVER_JOB] = deliver
     subscribers.subscribe(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
+    services.extensions.setdefault(ACCOUNT_DATA, []).append(account_chat_data)
     services.extensions.setdefault(NAV_LINKS, []).append(
-        (N_("Chat deliveries"), "/kelola/pengiriman", ("official", "admin"))
+        (N_("Chat deliveries"), "/kelola/pengiriman", ("official", "moderator", "admin"))
     )
 
 
@@ -101,6 +107,7 @@ def routes(services: Services) -> list[BaseRoute]:
     return [
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
         Route("/webhooks/whatsapp", whatsapp_webhook.whatsapp_webhook, methods=["GET", "POST"]),
+        *sms.routes(),
         *web.routes,
     ]
 
@@ -161,6 +168,7 @@ def check(settings: Settings) -> list[str]:
             found.extend(store.problems())
         finally:
             store.close()
+    found += sms.check(settings)
     return found
 
 
@@ -180,6 +188,6 @@ PLUGIN = Plugin(
     lifespan=lifespan,
     check=check,
     check_online=webhook_problems,
-    settings=SETTINGS,
+    settings=SETTINGS + SMS_SETTINGS,
     cli=add_cli_commands,
 )

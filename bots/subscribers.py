@@ -13,6 +13,7 @@ from bots import actions
 from bots.config import BotSettings
 from bots.messages import Button, Outbound
 from bots.models import ChatIdentity, DeliveryKind
+from bots.privacy import erase_sms_number
 from forum import events as ev
 from forum.errors import N_
 from forum.events import InTransactionHandler
@@ -38,6 +39,7 @@ def _notify(
     db: Session,
     account_id: int,
     render: Callable[[str], tuple[str, list[list[Button]]]],
+    topic: str,
     **subject: Any,
 ) -> None:
     for identity in _recipients(db, account_id):
@@ -48,6 +50,7 @@ def _notify(
             Outbound(identity.chat_id, text, tuple(tuple(row) for row in buttons)),
             kind=DeliveryKind.notification,
             identity_id=identity.id,
+            topic=topic,
             **subject,
         )
 
@@ -81,6 +84,7 @@ def on_aspiration_published(db: Session, event: ev.AspirationPublished) -> None:
         db,
         aspiration.author_id,
         render,
+        "aspiration_published",
         agency_id=aspiration.agency_id,
         aspiration_id=aspiration.id,
     )
@@ -91,6 +95,7 @@ def on_aspiration_rejected(db: Session, event: ev.AspirationRejected) -> None:
         db,
         event.aspiration_id,
         N_("Your aspiration %(ticket)s “%(title)s” was not published. Reason: %(reason)s"),
+        "aspiration_rejected",
         reason=event.reason,
     )
 
@@ -115,7 +120,7 @@ def on_comment_published(db: Session, event: ev.CommentPublished) -> None:
             [Button(gettext(locale, N_("Open the consultation")), f"c:{comment.consultation_id}")]
         ]
 
-    _notify(db, comment.author_id, render, **_comment_subject(db, comment))
+    _notify(db, comment.author_id, render, "comment_published", **_comment_subject(db, comment))
 
 
 def on_comment_rejected(db: Session, event: ev.CommentRejected) -> None:
@@ -132,7 +137,7 @@ def on_comment_rejected(db: Session, event: ev.CommentRejected) -> None:
         )
         return text, []
 
-    _notify(db, comment.author_id, render, **_comment_subject(db, comment))
+    _notify(db, comment.author_id, render, "comment_rejected", **_comment_subject(db, comment))
 
 
 def on_response_published(db: Session, event: ev.OfficialResponsePublished) -> None:
@@ -162,6 +167,7 @@ def on_response_published(db: Session, event: ev.OfficialResponsePublished) -> N
             db,
             aspiration.author_id,
             render,
+            "response",
             agency_id=response.agency_id,
             aspiration_id=aspiration.id,
         )
@@ -179,10 +185,12 @@ def on_response_published(db: Session, event: ev.OfficialResponsePublished) -> N
             )
             return f"{text}\n\n{response.body}", []
 
-        _notify(db, comment.author_id, render_comment, **_comment_subject(db, comment))
+        _notify(db, comment.author_id, render_comment, "response", **_comment_subject(db, comment))
 
 
-def _aspiration_note(db: Session, aspiration_id: int, message: str, **params: str) -> None:
+def _aspiration_note(
+    db: Session, aspiration_id: int, message: str, topic: str = "status", **params: str
+) -> None:
     """News about an aspiration, told in the author's chats (``message`` may use ticket,
     title, agency and the extra ``params``)."""
     aspiration = db.get(Aspiration, aspiration_id)
@@ -205,6 +213,7 @@ def _aspiration_note(db: Session, aspiration_id: int, message: str, **params: st
         db,
         aspiration.author_id,
         render,
+        topic,
         agency_id=aspiration.agency_id,
         aspiration_id=aspiration.id,
     )
@@ -238,10 +247,13 @@ def on_closed(db: Session, event: ev.AspirationClosed) -> None:
 
 
 def on_account_deleted(db: Session, event: ev.AccountDeleted) -> None:
-    """The person deleted their account: their chats are no longer linked to it."""
+    """The person deleted their account: their chats are no longer linked to it, and an SMS
+    number (a phone number, nothing else) is erased."""
     for identity in db.exec(
         select(ChatIdentity).where(ChatIdentity.account_id == event.account_id)
     ):
+        if identity.channel == "sms":
+            erase_sms_number(db, identity)
         identity.account_id = None
         identity.notify = False
         identity.state, identity.data = "idle", "{}"

@@ -53,9 +53,10 @@ def new_link_code(ctx: Ctx) -> Response:
     return response
 
 
-@view(roles=(Role.official, Role.admin))
+@view(roles=(Role.official, Role.moderator, Role.admin))
 def deliveries(ctx: Ctx) -> Response:
-    """Notifications sent to citizens' chats about this agency's items, with their state."""
+    """Notifications sent to citizens' chats about this agency's items (officials), or about
+    every item (moderators, administrators), with their state."""
     assert ctx.user is not None
     status = ctx.query("status")
     query = select(ChatDelivery).where(col(ChatDelivery.kind) != DeliveryKind.reply)

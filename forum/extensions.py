@@ -47,3 +47,7 @@ READINESS_CHECKS = "readiness_checks"
 # list[str]: path prefixes of a plugin's pages crawlers should stay out of (staff pages,
 # searches), added to the forum's own in /robots.txt.
 ROBOTS_DISALLOW = "robots_disallow"
+# list[Callable[[Session, Account], dict[str, list[dict]]]]: a package's parts of an account's
+# data export (UU PDP access and portability; e.g. the chats and phone numbers of bots), each
+# a list of rows, shown on "All my data" and in its JSON after the core's.
+ACCOUNT_DATA = "account_data"

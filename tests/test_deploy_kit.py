@@ -1,7 +1,7 @@
 """The deployment kit (deploy/) run as an operator's server runs it: the nightly backup script
 writes a copy that restores, on SQLite and on PostgreSQL; the nginx site in front of a real
 `rembug serve` micro-caches anonymous pages, never a signed-in visitor's, and passes the
-webhooks through uncached."""
+webhooks (Telegram, WhatsApp, SMS) through uncached and unthrottled."""
 
 from __future__ import annotations
 
@@ -214,6 +214,16 @@ def test_nginx_micro_caches_anonymous_pages_only(
                 assert hook.status_code in (401, 403)
                 assert "x-cache" not in hook.headers
                 assert client.get(f"{base}/webhooks/telegram").status_code == 403
+                # The SMS provider's calls are not held to the pages' 20 r/s per address: a
+                # burst reaches the application, which refuses the unsigned ones itself.
+                answers = [
+                    client.post(f"{base}/webhooks/sms/twilio", data={"Body": "x"}).status_code
+                    for _ in range(100)
+                ]
+                assert set(answers) <= {403, 429}, answers
+                pages = [client.get(f"{base}/healthz").status_code for _ in range(100)]
+                assert 503 in pages  # the same burst to a page is limited
+                assert client.get(f"{base}/webhooks/sms/twilio").status_code == 403
 
                 # Plain http answers with the way to https.
                 moved = httpx.get(

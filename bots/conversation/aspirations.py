@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -242,6 +243,22 @@ def _choose_visibility(turn: Turn, rest: list[str]) -> None:
             channel=Channel(turn.identity.channel),
         )
     actions.set_state(turn.identity, "idle")
+    _received(turn, aspiration.ticket)
+
+
+def _received(turn: Turn, ticket: str) -> None:
+    if not turn.capabilities.buttons:  # SMS: the keyword, and no menu to pay for
+        turn.say(
+            turn.t(
+                N_(
+                    "Thank you! Your aspiration is received with ticket %(ticket)s. It is "
+                    "reviewed before it is public; you will be told by SMS. Check it: CEK "
+                    "%(ticket)s"
+                ),
+                ticket=ticket,
+            )
+        )
+        return
     turn.say(
         turn.t(
             N_(
@@ -249,10 +266,74 @@ def _choose_visibility(turn: Turn, rest: list[str]) -> None:
                 "reviewed before it is public; you will be told here. Check it any time with "
                 "/status %(ticket)s."
             ),
-            ticket=aspiration.ticket,
+            ticket=ticket,
         ),
-        turn.nav(turn.button(N_("See the ticket"), f"t:{aspiration.ticket}")),
+        turn.nav(turn.button(N_("See the ticket"), f"t:{ticket}")),
     )
+
+
+def _one_message_title(text: str) -> str:
+    """The first sentence (or line) of a one-message aspiration, cut at a word to fit."""
+    first = re.split(r"(?<=[.!?])\s|\n", text, maxsplit=1)[0].strip()
+    if len(first) < TITLE_MIN:
+        first = text
+    if len(first) <= TITLE_MAX:
+        return first
+    cut = first[: TITLE_MAX - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > TITLE_MAX // 2 else cut).rstrip() + "…"
+
+
+def _default_category(turn: Turn) -> Category | None:
+    categories = queries.list_categories(turn.db)
+    wanted = turn.defaults.get("category") or "lainnya"
+    for category in categories:
+        if category.slug == wanted:
+            return category
+    return categories[0] if categories else None
+
+
+def _default_region(turn: Turn) -> Region | None:
+    code = turn.defaults.get("region")
+    if code:
+        found = turn.db.exec(select(Region).where(Region.code == code)).first()
+        if found is not None:
+            return found
+    return turn.db.exec(select(Region).order_by(col(Region.id)).limit(1)).first()
+
+
+def _submit_in_one(turn: Turn, text: str) -> None:
+    """An aspiration in one message (``ASPIRASI <text>`` by SMS, ``/aspirasi <text>``): the
+    first sentence is its title, the category and region the channel's defaults (moderators
+    can correct them), public with the name hidden."""
+    body = clean_text(text)
+    if len(body) < max(ASPIRATION_BODY_MIN, TITLE_MIN):
+        turn.say(
+            turn.t(
+                N_(
+                    "Write your aspiration after the word, at least %(min)s characters, e.g. "
+                    "ASPIRASI Jalan di depan SDN 2 Sukamaju berlubang sejak Mei."
+                ),
+                min=max(ASPIRATION_BODY_MIN, TITLE_MIN),
+            )
+        )
+        return
+    category, region = _default_category(turn), _default_region(turn)
+    account = actions.ensure_account(turn.db, turn.identity)
+    with turn.db.begin_nested():
+        aspiration = forum_actions.submit_aspiration(
+            turn.db,
+            account,
+            title=_one_message_title(body),
+            body=body,
+            category_id=category.id if category else None,
+            region_id=region.id if region else None,
+            agency_id=None,
+            visibility=Visibility.anonymous,
+            channel=Channel(turn.identity.channel),
+        )
+    actions.set_state(turn.identity, "idle")
+    _received(turn, aspiration.ticket)
 
 
 def _aspiration_back(turn: Turn, rest: list[str]) -> None:

@@ -10,6 +10,7 @@ from bots.conversation.aspirations import (
     ASPIRATION_BUTTONS,
     ASPIRATION_TEXT,
     _start_aspiration,
+    _submit_in_one,
 )
 from bots.conversation.consultations import (
     _list_consultations,
@@ -49,9 +50,11 @@ def handle(
     timezone: str = "Asia/Jakarta",
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
     identity: ChatIdentity | None = None,
+    defaults: dict[str, str] | None = None,
 ) -> list[Outbound]:
     """The one entry point for every channel: take an inbound message, act, answer
-    (``identity``: the sender's, when the caller already took it)."""
+    (``identity``: the sender's, when the caller already took it; ``defaults``: see
+    ``Turn.defaults``)."""
     identity = identity or actions.take_identity(db, inbound)
     if inbound.event == "blocked":
         actions.set_blocked(identity, True)
@@ -62,7 +65,14 @@ def handle(
     if inbound.event != "message":
         return []
     actions.set_blocked(identity, False)  # writing to us means they can be written to
-    turn = Turn(db, identity, search=search, timezone=timezone, capabilities=capabilities)
+    turn = Turn(
+        db,
+        identity,
+        search=search,
+        timezone=timezone,
+        capabilities=capabilities,
+        defaults=defaults or {},
+    )
     try:
         _dispatch(turn, inbound)
     except ActionError as exc:
@@ -105,7 +115,10 @@ def _on_command(turn: Turn, command: str, argument: str) -> None:
     elif command == "consultations":
         _list_consultations(turn, 0)
     elif command == "aspiration":
-        _start_aspiration(turn)
+        if argument:
+            _submit_in_one(turn, argument)
+        else:
+            _start_aspiration(turn)
     elif command == "status":
         if argument:
             _show_ticket(turn, argument)

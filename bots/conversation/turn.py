@@ -81,6 +81,9 @@ class Turn:
     search: SearchHook | None = None
     timezone: str = "Asia/Jakarta"
     capabilities: Capabilities = DEFAULT_CAPABILITIES
+    # What a channel sets for one-message submissions (``/aspirasi <text>``, SMS
+    # ``ASPIRASI <text>``): ``category`` (a slug) and ``region`` (a code); empty: the defaults.
+    defaults: dict[str, str] = field(default_factory=dict)
     out: list[Outbound] = field(default_factory=list)
 
     @property
@@ -103,7 +106,10 @@ class Turn:
         """Queue ``text`` (already translated), split at the channel's text limit; the buttons
         go with the last part, which also fits the limit for text with buttons."""
         caps = self.capabilities
+        extra: dict[str, Any] = {}
         if not caps.buttons:
+            # The choices' data go along, so the channel can take the number as the answer.
+            extra["choices"] = [b.data for row in buttons for b in row]
             text, buttons = self.numbered(text, buttons), ()
         parts = split_text(text, caps.max_text) or ["…"]
         if any(row for row in buttons) and len(parts[-1]) > caps.max_menu_text:
@@ -111,7 +117,9 @@ class Turn:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             rows = tuple(tuple(row) for row in buttons if row) if last else ()
-            self.out.append(Outbound(self.identity.chat_id, part, rows))
+            self.out.append(
+                Outbound(self.identity.chat_id, part, rows, extra=extra if last else {})
+            )
 
     def numbered(self, text: str, buttons: Sequence[Sequence[Button]]) -> str:
         """``text`` with the buttons as numbered choices, for channels without buttons."""

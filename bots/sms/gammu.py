@@ -427,6 +427,7 @@ class GammuGateway:
     ``bots.sms.gateway``). ``sent`` means Gammu has it; its fate arrives as a status event."""
 
     name = GATEWAY
+    receipts = True  # the worker reports each SMS's fate from sentitems (Capabilities.receipts)
 
     def __init__(self, settings: Settings | BotSettings, store: GammuStore | None = None) -> None:
         config = settings if isinstance(settings, BotSettings) else BotSettings.read(settings)

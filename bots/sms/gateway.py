@@ -75,7 +75,12 @@ class SmsEvent:
 class Gateway(Protocol):
     """Hands one SMS (already sized to the segment limit; the gateway concatenates the
     parts) to the network. ``reference`` is our attempt marker (``rembug:d<id>:a<n>``) for
-    gateways that can carry it back in their reports."""
+    gateways that can carry it back in their reports.
+
+    A gateway may also say ``receipts = True`` (a class attribute, read with ``getattr``) when
+    it reports each SMS's fate later as ``SmsEvent(kind="status")``: the channel then has
+    ``Capabilities.receipts``, so a send that timed out waits for its report instead of being
+    repeated. Gateways are built in ``bots.sms.gateways.GATEWAYS``."""
 
     name: str
 

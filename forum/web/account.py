@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from forum import actions, queries, totp
 from forum.errors import N_, Invalid, NotFound
+from forum.extensions import ACCOUNT_DATA
 from forum.models import Account, Role
 from forum.web.kit import (
     LOGIN_STEP_COOKIE,
@@ -251,10 +252,20 @@ def two_factor_disable(ctx: Ctx) -> Response:
     return ctx.redirect(TWO_FACTOR_PAGE, "2fa-disabled")
 
 
+def _account_data(ctx: Ctx, account: Account) -> dict[str, object]:
+    """The core's export of ``account`` and the plugged-in packages' parts of it."""
+    data = queries.export_account_data(ctx.db, account)
+    for part in ctx.services.extensions.get(ACCOUNT_DATA, []):
+        data.update(part(ctx.db, account))
+    return data
+
+
 @view(login=True)
 def my_data(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    return ctx.render("account/data.html", data=queries.export_account_data(ctx.db, ctx.user))
+    data = _account_data(ctx, ctx.user)
+    parts = [key for key, value in data.items() if isinstance(value, list)]
+    return ctx.render("account/data.html", data=data, parts=parts)
 
 
 def _json_download(data: dict[str, object], filename: str) -> Response:
@@ -268,7 +279,7 @@ def _json_download(data: dict[str, object], filename: str) -> Response:
 @view(login=True)
 def my_data_json(ctx: Ctx) -> Response:
     assert ctx.user is not None
-    return _json_download(queries.export_account_data(ctx.db, ctx.user), "rembug-data-saya.json")
+    return _json_download(_account_data(ctx, ctx.user), "rembug-data-saya.json")
 
 
 @view(login=True)
@@ -293,9 +304,7 @@ def admin_account_data(ctx: Ctx) -> Response:
     account = ctx.db.get(Account, path_int(ctx, "account_id"))
     if account is None:
         raise NotFound(N_("This page does not exist."))
-    return _json_download(
-        queries.export_account_data(ctx.db, account), f"rembug-akun-{account.id}.json"
-    )
+    return _json_download(_account_data(ctx, account), f"rembug-akun-{account.id}.json")
 
 
 routes = [

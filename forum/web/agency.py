@@ -175,7 +175,9 @@ def _desk_filters(ctx: Ctx) -> reports.DeskFilters:
         status=ctx.query("status"),
         category_id=ctx.query_int("kategori", 0) or None,
         region_id=ctx.query_int("wilayah", 0) or None,
-        channel=ctx.query("kanal") if ctx.query("kanal") in ("web", "telegram", "whatsapp") else "",
+        channel=ctx.query("kanal")
+        if ctx.query("kanal") in ("web", "telegram", "whatsapp", "sms")
+        else "",
         consultation_id=ctx.query_int("konsultasi", 0) or None,
     )
 

@@ -30,6 +30,7 @@ from bots.intake import batcher
 from bots.spool import FileSpool, spool
 from forum.services import Services
 from forum.settings import Settings
+from tests.bots.sms_fake import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio, SmsUser
 from tests.bots.whatsapp_fake import (
     APP_SECRET,
     PHONE_NUMBER_ID,
@@ -233,11 +234,24 @@ def fake_graph() -> Iterator[FakeGraph]:
     thread.join(timeout=5)
 
 
+@pytest.fixture(scope="session")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio()
+    app = Starlette(
+        routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", fake.endpoint, methods=["POST"])]
+    )
+    server, thread, fake.url = _serve(app)
+    yield fake
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
 def bot_settings(
     database_url: str,
     tmp_path: Path,
     fake_url: str,
     graph_url: str = "http://127.0.0.1:9",
+    twilio_url: str = "http://127.0.0.1:9",
     **extra: str,
 ) -> Settings:
     env = {
@@ -261,6 +275,12 @@ def bot_settings(
         "REMBUG_WHATSAPP_API_VERSION": VERSION,
         "REMBUG_WHATSAPP_CHAT_BURST": "1000",
         "REMBUG_WHATSAPP_RATE_OVERALL": "10000",
+        "REMBUG_SMS_GATEWAY": "twilio",
+        "REMBUG_SMS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "REMBUG_SMS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "REMBUG_SMS_TWILIO_FROM": FROM,
+        "REMBUG_SMS_TWILIO_API_URL": twilio_url,
+        "REMBUG_SMS_RATE_OVERALL": "10000",
     }
     env.update(extra)
     return Settings.from_env(env)
@@ -268,11 +288,16 @@ def bot_settings(
 
 @pytest.fixture
 def settings(
-    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, fake_graph: FakeGraph
+    database_url: str,
+    tmp_path: Path,
+    fake_telegram: FakeTelegram,
+    fake_graph: FakeGraph,
+    fake_twilio: FakeTwilio,
 ) -> Settings:
     fake_telegram.reset()
     fake_graph.reset()
-    return bot_settings(database_url, tmp_path, fake_telegram.url, fake_graph.url)
+    fake_twilio.reset()
+    return bot_settings(database_url, tmp_path, fake_telegram.url, fake_graph.url, fake_twilio.url)
 
 
 def load_fixture(name: str) -> dict[str, Any]:
@@ -398,6 +423,11 @@ def client(app: Any) -> Iterator[TestClient]:
 @pytest.fixture
 def chat(client: TestClient, services: Services, fake_telegram: FakeTelegram) -> Chat:
     return Chat(client, services, fake_telegram)
+
+
+@pytest.fixture
+def sms(client: TestClient, services: Services, fake_twilio: FakeTwilio) -> SmsUser:
+    return SmsUser(client, services, fake_twilio)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The ChatChannel contract: every implementation (Telegram against the fake Bot API, WhatsApp
-against the fake Graph API, the console and the recording channel) sends text with menus and
-reports outcomes instead of raising."""
+against the fake Graph API, SMS against the fake Twilio-compatible provider, the console and
+the recording channel) sends text with menus and reports outcomes instead of raising."""
 
 from __future__ import annotations
 
@@ -14,12 +14,23 @@ from typing import Any
 
 import pytest
 
-from bots.channels import ChatChannel, ConsoleChannel, Outcome, RecordingChannel, SendResult
+from bots.channels import (
+    ChatChannel,
+    ConsoleChannel,
+    Outcome,
+    RecordingChannel,
+    SendResult,
+    capabilities_of,
+)
 from bots.messages import MAX_TEXT, Button, Outbound, split_text
+from bots.sms.channel import SmsChannel
+from bots.sms.segments import to_gsm7
+from bots.sms.twilio import TwilioGateway
 from bots.telegram.channel import TelegramChannel
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from tests.bots.conftest import TOKEN, FakeTelegram
+from tests.bots.sms_fake import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio
 from tests.bots.whatsapp_fake import (
     PHONE_NUMBER_ID,
     VERSION,
@@ -37,6 +48,8 @@ class Harness:
     channel: ChatChannel
     received: Callable[[], list[tuple[str, str, list[list[str]]]]]
     fail: Callable[[Outcome], None] | None = None
+    # What the far side gets of a text (SMS: typographic characters in their GSM-7 form).
+    expect: Callable[[str], str] = lambda text: text
 
 
 def telegram_harness(fake: FakeTelegram, caplog: Any) -> Harness:
@@ -137,7 +150,35 @@ def whatsapp_harness(fake: FakeGraph, caplog: Any) -> Harness:
     return Harness(channel, received, fail)
 
 
+def sms_harness(fake: FakeTwilio, caplog: Any) -> Harness:
+    fake.reset()
+    choice = re.compile(r"^(?:Balas|Reply) (\d+): (.*)$")  # the catalog may not be loaded
+
+    def received() -> list[tuple[str, str, list[list[str]]]]:
+        rows = []
+        for form in fake.to():
+            text, _, tail = form["Body"].partition("\n\n")
+            labels = [m.group(2) for line in tail.splitlines() if (m := choice.match(line))]
+            if not labels:
+                text = form["Body"]
+            rows.append((form["To"], text, [labels] if labels else []))
+        return rows
+
+    def fail(outcome: Outcome) -> None:
+        codes = {
+            Outcome.rate_limited: 20429,
+            Outcome.permanent: 21211,
+            Outcome.transient: 500,
+            Outcome.blocked: 21610,
+        }
+        fake.fail(codes[outcome])
+
+    gateway = TwilioGateway(ACCOUNT_SID, AUTH_TOKEN, FROM, fake.url, "")
+    return Harness(SmsChannel(gateway, max_segments=3), received, fail, to_gsm7)
+
+
 HARNESSES = {
+    "sms": sms_harness,
     "telegram": telegram_harness,
     "whatsapp": whatsapp_harness,
     "recording": recording_harness,
@@ -150,8 +191,10 @@ FAILING = {
     "telegram": (*COMMON, Outcome.blocked),
     "recording": (*COMMON, Outcome.blocked, Outcome.outside_window),
     "whatsapp": (*COMMON, Outcome.outside_window),
+    "sms": (*COMMON, Outcome.blocked),
 }
-FAKES = {"whatsapp": "fake_graph"}  # the fake each harness talks to (else the Telegram one)
+# The fake each harness talks to (else the Telegram one).
+FAKES = {"whatsapp": "fake_graph", "sms": "fake_twilio"}
 
 
 def _harness(name: str, request: Any, caplog: Any) -> Harness:
@@ -186,14 +229,14 @@ def test_sends_text_with_a_menu(name: str, request: Any, caplog: Any) -> None:
     result = _run(harness, harness.channel.send(message))
     assert result.outcome == Outcome.sent and result.message_id
     assert _flat(harness.received()) == [
-        ("4242", "Halo 👋 — apa kabar?", ["Menu", "Cari", "Bahasa"])
+        ("4242", harness.expect("Halo 👋 — apa kabar?"), ["Menu", "Cari", "Bahasa"])
     ]
 
 
 @pytest.mark.parametrize("name", sorted(HARNESSES))
 def test_sends_plain_text_of_the_maximum_length(name: str, request: Any, caplog: Any) -> None:
     harness = _harness(name, request, caplog)
-    text = "a" * MAX_TEXT
+    text = "a" * capabilities_of(harness.channel).max_text  # SMS: its segment limit
     result = _run(harness, harness.channel.send(Outbound("4242", text)))
     assert result.outcome == Outcome.sent
     assert harness.received()[0][1] == text

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from bots.channels import Outcome
-from bots.cli import cmd_sms_gammu
 from bots.plugin import check
 from bots.sms import gammu
+from bots.sms.cli import cmd_gammu
 from bots.sms.gammu import GammuGateway, GammuStore, Poller, poll_once
 from bots.sms.gateway import DELIVERED, FAILED, SENT, Gateway, SmsEvent
 from bots.spool import spool
@@ -279,7 +279,7 @@ def test_rembug_sms_gammu_without_a_gammu_database_says_so(
 ) -> None:
     settings = bot_settings(database_url, tmp_path, "http://127.0.0.1:9")
     services = build_services(settings)
-    assert cmd_sms_gammu(argparse.Namespace(services=lambda: services)) == 2
+    assert cmd_gammu(argparse.Namespace(services=lambda: services)) == 2
     assert "REMBUG_GAMMU_DATABASE_URL" in capsys.readouterr().out
 
 
