@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import ratelimit
+from forum.bulk import BulkResult
 from forum.errors import N_, Invalid, NotFound
 from forum.exports import csv_response
 from forum.models import Aspiration, Comment, Role, utcnow
@@ -107,21 +108,37 @@ def bulk(ctx: Ctx) -> Response:
     if not (ids or clusters) or action not in ("approve", "reject"):
         raise Invalid(N_("Select cases and an action."))
     decision, reason, note = DecisionAction(action), ctx.field("reason"), ctx.field("note")
+    result = BulkResult()
     if ids:
-        actions.bulk_decide(
-            ctx.db, _config(ctx), ctx.user, ids, action=decision, reason_code=reason, note=note
+        result.add(
+            actions.bulk_decide(
+                ctx.db, _config(ctx), ctx.user, ids, action=decision, reason_code=reason, note=note
+            )
         )
     for fingerprint in clusters:  # a whole cluster of identical texts at once
-        actions.decide_cluster(
-            ctx.db,
-            _config(ctx),
-            ctx.user,
-            fingerprint,
-            action=decision,
-            reason_code=reason,
-            note=note,
+        result.add(
+            actions.decide_cluster(
+                ctx.db,
+                _config(ctx),
+                ctx.user,
+                fingerprint,
+                action=decision,
+                reason_code=reason,
+                note=note,
+            )
         )
-    return ctx.redirect(safe_next(ctx.field("next") or "/moderation"), "saved")
+    return ctx.render(
+        "bulk_result.html",
+        title=ctx._("Bulk decision"),
+        summary=ctx._(
+            "%(decided)s decided, %(skipped)s skipped",
+            decided=result.done,
+            skipped=len(result.skipped),
+        ),
+        result=result,
+        back=safe_next(ctx.field("next") or "/moderation"),
+        back_label=ctx._("Back to the moderation queue"),
+    )
 
 
 def _highlight(

@@ -128,8 +128,19 @@ def respond_many(ctx: Ctx) -> Response:
     for aspiration in aspirations:
         if not queries.can_see_aspiration(ctx.user, aspiration):
             raise NotFound(N_("No aspiration with this ticket number is visible to you."))
-    actions.respond_to_many(ctx.db, ctx.user, aspirations, body=ctx.field("body"))
-    return ctx.redirect(safe_next(ctx.field("next") or "/instansi"), "responded")
+    result = actions.respond_to_many(ctx.db, ctx.user, aspirations, body=ctx.field("body"))
+    return ctx.render(
+        "bulk_result.html",
+        title=ctx._("One answer to many aspirations"),
+        summary=ctx._(
+            "%(answered)s answered, %(skipped)s skipped",
+            answered=result.done,
+            skipped=len(result.skipped),
+        ),
+        result=result,
+        back=safe_next(ctx.field("next") or "/instansi"),
+        back_label=ctx._("Back to the agency desk"),
+    )
 
 
 @view(roles=STAFF)

@@ -234,15 +234,22 @@ def test_one_answer_to_many_similar_aspirations(new_browser, world: World, make:
         "/instansi/jawab-banyak",
         {"ticket": tickets, "body": "Petugas kami memperbaiki semua titik lampu."},
     )
-    assert ok.status_code == 303
+    assert ok.status_code == 200 and "3 dijawab, 0 dilewati" in ok.text
     with world.services.db.read() as db:
         assert {db.get(Aspiration, a.id).status for a in mine} == {"responded"}
-    refused = official.submit(
+    # Another agency's aspiration in the selection is skipped with the reason; the rest is
+    # answered (one more of ours, still open to an answer).
+    another = published(world, make, title="Lampu jalan padam di gang sebelah")
+    mixed = official.submit(
         "/instansi",
         "/instansi/jawab-banyak",
-        {"ticket": [theirs.ticket], "body": "Bukan milik kami"},
+        {"ticket": [theirs.ticket, another.ticket], "body": "Petugas kami sudah ke lokasi."},
     )
-    assert refused.status_code == 403
+    assert mixed.status_code == 200 and "1 dijawab, 1 dilewati" in mixed.text
+    assert f"<strong>{theirs.ticket}</strong>: " in mixed.text
+    with world.services.db.read() as db:
+        assert db.get(Aspiration, theirs.id).status != "responded"
+        assert db.get(Aspiration, another.id).status == "responded"
     asyncio.run(world.services.worker.drain())
     with world.services.db.read() as db:
         answered = [
@@ -250,7 +257,7 @@ def test_one_answer_to_many_similar_aspirations(new_browser, world: World, make:
             for n in db.exec(select(Notification))
             if n.message.startswith("%(agency)s answered your aspiration")
         ]
-    assert len(answered) == 3  # each author notified once per aspiration
+    assert len(answered) == 4  # each author notified once per aspiration, none for theirs
 
 
 def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
