@@ -27,6 +27,7 @@ SCREEN_LABELS = {
     "nik-kk": N_("NIK/KK number"),
     "phone": N_("Phone number"),
     "email": N_("Email address"),
+    "bank-account": N_("Bank account number"),
     "blocked-domain": N_("Blocked link"),
     "many-links": N_("Many links"),
     "same-author": N_("Same text sent before"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 
 from sqlmodel import select
@@ -299,3 +300,17 @@ def test_post_moderated_consultation_publishes_established_citizens_at_once(
             pass
         else:
             raise AssertionError("an official changed another agency's consultation")
+
+
+def test_a_bank_account_is_shown_as_one_and_an_amount_is_not_a_phone_number(
+    new_browser, world: World, make: Make
+) -> None:  # type: ignore[no-untyped-def]
+    account = make.comment(world.citizen, "Rekening BRI 084965806989 atas nama desa belum aktif.")
+    amount = make.comment(world.citizen, "Anggaran Rp 1.085.731.405 terlalu besar untuk ini.")
+    browser = moderator_browser(new_browser, world)
+    page = browser.get(f"/moderation/kasus/{make.case_of(account).id}").text
+    assert "Nomor rekening bank" in page and "Nomor HP" not in page
+    # Pre-selected for redaction, like the other personal data.
+    assert re.search(r'name="span" value="body:13-25" checked', page)
+    page = browser.get(f"/moderation/kasus/{make.case_of(amount).id}").text
+    assert "Nomor HP" not in page and 'name="span"' not in page
