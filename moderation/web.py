@@ -12,7 +12,7 @@ from starlette.routing import Route
 from forum import ratelimit
 from forum.bulk import BulkResult
 from forum.errors import N_, Invalid, NotFound
-from forum.exports import csv_response
+from forum.exports import export_format, export_response
 from forum.models import Aspiration, Comment, Role, utcnow
 from forum.queries import access_comment, can_see_aspiration
 from forum.validation import parse_local_datetime
@@ -381,7 +381,9 @@ def audit_csv(ctx: Ctx) -> Response:
         "after",
     ]
 
-    return csv_response([header, *rows], "rembug-audit.csv")
+    return export_response(
+        [header, *rows], "rembug-audit", export_format(ctx.request.url.path), sheet="Audit"
+    )
 
 
 def _terms_page(ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
@@ -436,6 +438,7 @@ routes = [
     Route("/moderation/banding/{case_id}", appeal, methods=["POST"]),
     Route("/moderation/audit", audit_page),
     Route("/moderation/audit.csv", audit_csv),
+    Route("/moderation/audit.xlsx", audit_csv),
     Route("/moderation/kata", terms, methods=["GET"]),
     Route("/moderation/kata", save_term, methods=["POST"]),
 ]

@@ -4,8 +4,8 @@ accountability page and in-app notifications."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from forum import actions, notifications, queries, reports
 from forum.errors import N_, Invalid, NotFound
-from forum.exports import SafeWriter
+from forum.exports import export_format, export_response
 from forum.models import (
     Agency,
     Aspiration,
@@ -230,6 +230,7 @@ def desk(ctx: Ctx) -> Response:
         now=utcnow(),
         base=f"/instansi?{query}",
         csv_url=f"/instansi.csv?{ctx.request.url.query}",
+        xlsx_url=f"/instansi.xlsx?{ctx.request.url.query}",
     )
 
 
@@ -238,17 +239,16 @@ def desk_csv(ctx: Ctx) -> Response:
     agency = _desk_agency(ctx)
     assert agency.id is not None
     filters = _desk_filters(ctx)
-    out = io.StringIO()
-    writer = SafeWriter(out)
+    table: list[list[Any]] = []
     if ctx.query("jenis") == "komentar":
-        writer.writerow(
+        table.append(
             ["comment_id", "consultation", "section_id", "published_at", "supports", "text"]
         )
         page = 1
         while True:
             rows = reports.desk_comments(ctx.db, agency.id, filters, page=page, per_page=500)
             for comment, consultation in rows.items:
-                writer.writerow(
+                table.append(
                     [
                         comment.id,
                         consultation.title,
@@ -262,7 +262,7 @@ def desk_csv(ctx: Ctx) -> Response:
                 break
             page += 1
     else:
-        writer.writerow(
+        table.append(
             [
                 "ticket",
                 "title",
@@ -283,7 +283,7 @@ def desk_csv(ctx: Ctx) -> Response:
         while True:
             result = reports.desk_aspirations(ctx.db, agency.id, filters, page=page, per_page=500)
             for a in result.items:
-                writer.writerow(
+                table.append(
                     [
                         a.ticket,
                         a.title,
@@ -301,11 +301,7 @@ def desk_csv(ctx: Ctx) -> Response:
             if not result.has_next:
                 break
             page += 1
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="rembug-{agency.slug}.csv"'},
-    )
+    return export_response(table, f"rembug-{agency.slug}", export_format(ctx.request.url.path))
 
 
 # --- reports and accountability -------------------------------------------------------------
@@ -342,9 +338,8 @@ def report(ctx: Ctx) -> Response:
 @view()
 def report_csv(ctx: Ctx) -> Response:
     consultation, _agency, sections = _report_data(ctx)
-    out = io.StringIO()
-    writer = SafeWriter(out)
-    writer.writerow(
+    table: list[list[Any]] = []
+    table.append(
         [
             "section",
             "comment_id",
@@ -359,7 +354,7 @@ def report_csv(ctx: Ctx) -> Response:
         heading = block.section.heading if block.section else "(whole draft)"
         for item in block.comments:
             d = item.disposition
-            writer.writerow(
+            table.append(
                 [
                     heading,
                     item.comment.id,
@@ -370,12 +365,8 @@ def report_csv(ctx: Ctx) -> Response:
                     " | ".join(r.body for r in item.responses),
                 ]
             )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="rembug-laporan-{consultation.id}.csv"'
-        },
+    return export_response(
+        table, f"rembug-laporan-{consultation.id}", export_format(ctx.request.url.path)
     )
 
 
@@ -441,10 +432,12 @@ routes = [
     Route("/kelola/konsultasi/{cid}/laporan", conclude, methods=["POST"]),
     Route("/instansi", desk),
     Route("/instansi.csv", desk_csv),
+    Route("/instansi.xlsx", desk_csv),
     Route("/instansi/jawab-banyak", respond_many, methods=["POST"]),
     Route("/konsultasi/{cid}/laporan", report),
     Route("/konsultasi/{cid}/laporan/cetak", report),
     Route("/konsultasi/{cid}/laporan.csv", report_csv),
+    Route("/konsultasi/{cid}/laporan.xlsx", report_csv),
     Route("/akuntabilitas", accountability),
     Route("/notifikasi", notification_page, methods=["GET"]),
     Route("/notifikasi", notification_update, methods=["POST"]),

@@ -5,8 +5,6 @@ citizens confirming or reopening, and what each agency may see."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
@@ -23,6 +21,7 @@ from forum.models import (
 from forum.workdays import Calendar, add_working_days
 from tests.conftest import World
 from tests.moderation.conftest import Make
+from tests.spreadsheets import read_csv, read_xlsx
 
 
 def test_working_days_skip_weekends_and_holidays() -> None:
@@ -284,12 +283,33 @@ def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
     assert "rahasia dinas lain" not in desk
     assert "1 lewat tenggat" in desk or "1 overdue" in desk
     exported = official.get("/instansi.csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    rows = read_csv(exported)
     assert [r["ticket"] for r in rows] == [late.ticket, fresh.ticket]
     assert rows[0]["overdue"] == "yes"
     # A title that a spreadsheet would run as a formula is written as text.
     assert rows[1]["title"] == "'+62 Aspirasi baru masuk hari ini"
     assert "rahasia" not in exported.text
+    # The same list as an Excel workbook, linked beside the CSV: the same rows, the title a
+    # text cell exactly as written (never a formula), the numbers numbers.
+    assert 'href="/instansi.xlsx?' in desk
+    sheet = read_xlsx(official.get("/instansi.xlsx"))
+    assert sheet.formulas == 0
+    assert [r["ticket"] for r in sheet.records()] == [late.ticket, fresh.ticket]
+    assert sheet.records()[1]["title"] == "+62 Aspirasi baru masuk hari ini"
+    assert sheet.records()[0]["supports"] == int(rows[0]["supports"])
+    assert "rahasia" not in str(sheet.rows)
+    comments = official.get("/instansi.csv?jenis=komentar")
+    assert comments.content.decode("utf-8-sig").splitlines()[0] == (
+        "comment_id,consultation,section_id,published_at,supports,text"
+    )
+    assert read_xlsx(official.get("/instansi.xlsx?jenis=komentar")).rows[0] == [
+        "comment_id",
+        "consultation",
+        "section_id",
+        "published_at",
+        "supports",
+        "text",
+    ]
     # Another agency's confidential item: not on the desk, not in the CSV, not by ticket.
     assert official.get(f"/aspirasi/{secret.ticket}").status_code == 404
     assert official.get("/instansi?instansi=dinas-b").text.count("rahasia") == 0
