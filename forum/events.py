@@ -297,6 +297,16 @@ class EventBus:
                 log.exception("after-commit hook %r failed", hook)
 
 
+def pending_mark(session: Session) -> int:
+    """How many events wait for this session's commit (see ``drop_pending_since``)."""
+    return len(session.info.get(_PENDING, ()))
+
+
+def drop_pending_since(session: Session, mark: int) -> None:
+    """Forget the events emitted since ``mark``: their savepoint was rolled back."""
+    del session.info.get(_PENDING, [])[mark:]
+
+
 def emit(session: Session, event: Event) -> None:
     """Emit ``event`` through the bus attached to ``session`` (every action does this)."""
     bus = session.info.get(_BUS)

@@ -132,6 +132,23 @@ class Formatter:
         text = format_datetime(local, "d MMM y, HH.mm", locale=self.locale)
         return f"{text} {zone_label(local, self.timezone)}"
 
+    @staticmethod
+    def machine(value: dt.datetime) -> str:
+        """The moment as HTML's valid global date and time string: UTC, whole seconds
+        ("2026-12-07T01:02:03Z"; HTML allows at most three fractional digits)."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def time(self, value: dt.datetime | None) -> Markup:
+        """``<time datetime="…">`` with the local, readable moment: the one helper behind every
+        <time> element of the pages."""
+        if value is None:
+            return Markup("")
+        return Markup('<time datetime="{}">{}</time>').format(
+            self.machine(value), self.datetime(value)
+        )
+
     def date(self, value: dt.datetime | None) -> str:
         if value is None:
             return ""

@@ -12,7 +12,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from forum import actions as forum_actions
-from forum.errors import N_, Conflict, Invalid, Msg, NotAllowed, NotFound
+from forum.bulk import BulkResult, Skipped, apply_each
+from forum.errors import N_, ActionError, Conflict, Invalid, Msg, NotAllowed, NotFound
 from forum.i18n import gettext
 from forum.models import (
     PUBLIC_ASPIRATION_STATUSES,
@@ -60,6 +61,7 @@ FLAG_REASONS: dict[str, str] = {
 }
 TERM_KINDS = ("abusive", "blocked-domain")
 CAMPAIGN_WINDOW = timedelta(days=30)
+DECIDING = "moderation.deciding"  # session.info: ids of the cases decide_case is deciding
 
 
 def _require_moderator(actor: Account | None) -> Account:
@@ -263,6 +265,48 @@ def _publish(db: Session, moderator: Account, case: ModerationCase, item: object
             forum_actions.publish_aspiration(db, moderator, item, on_appeal=on_appeal)
 
 
+PUBLIC_COMMENT = (ContentStatus.published,)
+# The states of its contribution in which an open case still asks for a decision: a new
+# contribution waits (pending), a post-moderated or flagged one is public, an appeal contests
+# a rejection. Anything else (decided by another path, withdrawn, merged) leaves nothing to
+# decide; moderation.subscribers closes such a case as soon as its contribution changes.
+CASE_STATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # reason: (comment statuses, aspiration statuses)
+    CaseReason.new: ((ContentStatus.pending,), (AspirationStatus.pending,)),
+    CaseReason.post_moderated: (PUBLIC_COMMENT, tuple(PUBLIC_ASPIRATION_STATUSES)),
+    CaseReason.flagged: (PUBLIC_COMMENT, tuple(PUBLIC_ASPIRATION_STATUSES)),
+    CaseReason.appeal: ((ContentStatus.rejected,), (AspirationStatus.rejected,)),
+}
+
+
+def contribution_moved_on(case: ModerationCase, item: Comment | Aspiration) -> str | None:
+    """Why an open case no longer matches its contribution (a msgid), or None if it does."""
+    comment_states, aspiration_states = CASE_STATES.get(case.reason, ((), ()))
+    allowed = comment_states if isinstance(item, Comment) else aspiration_states
+    if item.status in allowed:
+        return None
+    if item.status == "withdrawn":
+        return N_("The author has withdrawn this contribution.")
+    if item.status == AspirationStatus.merged:
+        return N_("This aspiration was merged into another.")
+    return N_("This contribution has already been decided.")
+
+
+def refusal(
+    moderator: Account, case: ModerationCase, item: Comment | Aspiration
+) -> ActionError | None:
+    """Why this moderator cannot decide this case now, or None: the one check behind a single
+    decision (raised) and a bulk one (the case is skipped with this reason)."""
+    if case.status == CaseStatus.decided:
+        return Conflict(N_("This case has already been decided."))
+    if case.status == CaseStatus.escalated and moderator.role != Role.admin:
+        return NotAllowed(N_("This case was escalated: an administrator decides it."))
+    if case.excluded_moderator_id == moderator.id:
+        return NotAllowed(N_("Another moderator must decide this appeal."))
+    moved_on = contribution_moved_on(case, item)
+    return Conflict(moved_on) if moved_on else None
+
+
 def decide_case(
     db: Session,
     config: ModerationConfig,
@@ -282,13 +326,44 @@ def decide_case(
     ``redact_spans`` are (field, start, end) triples; ``redact_phrases`` exact phrases."""
     moderator = _require_moderator(moderator)
     now = now or utcnow()
-    if case.status == CaseStatus.decided:
-        raise Conflict(N_("This case has already been decided."))
-    if case.status == CaseStatus.escalated and moderator.role != Role.admin:
-        raise NotAllowed(N_("This case was escalated: an administrator decides it."))
-    if case.excluded_moderator_id == moderator.id:
-        raise NotAllowed(N_("Another moderator must decide this appeal."))
     item = case_item(db, case)
+    refused = refusal(moderator, case, item)
+    if refused is not None:
+        raise refused
+    deciding = db.info.setdefault(DECIDING, set())
+    deciding.add(case.id)
+    try:
+        return _decide(
+            db,
+            moderator,
+            case,
+            item,
+            action=action,
+            reason_code=reason_code,
+            note=note,
+            redact_spans=redact_spans,
+            redact_phrases=redact_phrases,
+            duplicate_ticket=duplicate_ticket,
+            now=now,
+        )
+    finally:
+        deciding.discard(case.id)
+
+
+def _decide(
+    db: Session,
+    moderator: Account,
+    case: ModerationCase,
+    item: Comment | Aspiration,
+    *,
+    action: DecisionAction,
+    reason_code: str,
+    note: str,
+    redact_spans: Sequence[tuple[str, int, int]],
+    redact_phrases: Sequence[str],
+    duplicate_ticket: str,
+    now: datetime,
+) -> Decision:
     decision = Decision(
         case_id=case.id,  # type: ignore[arg-type]
         moderator_id=moderator.id,  # type: ignore[arg-type]
@@ -364,6 +439,65 @@ def decide_case(
     return decision
 
 
+def close_moved_on_cases(
+    db: Session,
+    *,
+    comment_id: int | None = None,
+    aspiration_id: int | None = None,
+    moderator_id: int | None = None,
+    action: DecisionAction | None = None,
+    reason_text: str = "",
+) -> int:
+    """The contribution was decided by another path than its case (a forum action called
+    directly: the demo loader, an import, the author withdrawing it): close each of its open
+    cases that no longer matches it, so the queue never offers a decision that cannot be
+    taken. The decision is recorded when a moderator made it. Returns how many it closed."""
+    column = (
+        col(ModerationCase.comment_id) == comment_id
+        if comment_id is not None
+        else col(ModerationCase.aspiration_id) == aspiration_id
+    )
+    cases = db.exec(
+        select(ModerationCase).where(
+            column, col(ModerationCase.status).in_((CaseStatus.pending, CaseStatus.escalated))
+        )
+    ).all()
+    deciding = db.info.get(DECIDING, set())
+    closed = 0
+    for case in cases:
+        if case.id in deciding:
+            continue  # decide_case is deciding it right now
+        item = case_item(db, case)
+        why = contribution_moved_on(case, item)
+        if why is None:
+            continue
+        now = utcnow()
+        case.status, case.decided_at = CaseStatus.decided, now
+        db.add(case)
+        if moderator_id is not None and action is not None:
+            db.add(
+                Decision(
+                    case_id=case.id,  # type: ignore[arg-type]
+                    moderator_id=moderator_id,
+                    action=action,
+                    reason_text=reason_text[:500] or None,
+                    created_at=now,
+                )
+            )
+        db.flush()
+        audit(
+            db,
+            moderator_id,
+            "case-closed",
+            case.kind,
+            item.id,  # type: ignore[arg-type]
+            reason=why,
+            after={"case": case.id, "contribution": str(item.status)},
+        )
+        closed += 1
+    return closed
+
+
 def _settle_flags(db: Session, case: ModerationCase, *, upheld: bool) -> None:
     if case.reason != CaseReason.flagged:
         return
@@ -384,21 +518,28 @@ def bulk_decide(
     action: DecisionAction,
     reason_code: str = "",
     note: str = "",
-) -> tuple[int, int]:
-    """Approve or reject a selection; cases this moderator may not decide are skipped.
-    Returns (decided, skipped)."""
+) -> BulkResult:
+    """Approve or reject a selection: every case that can be decided is; every other one is
+    skipped with its reason (already decided, escalated, your own decision under appeal, its
+    contribution already moderated or withdrawn, no such case)."""
     moderator = _require_moderator(moderator)
-    if action not in (DecisionAction.approve, DecisionAction.reject):
-        raise Invalid(N_("Only approve or reject can be applied to a selection."))
-    if action == DecisionAction.reject:
-        reason_text(reason_code, note)  # validate once, before touching anything
-    cases = db.exec(
-        select(ModerationCase).where(col(ModerationCase.id).in_(list(case_ids)[:500]))
-    ).all()
-    decided = _decide_each(
-        db, config, moderator, cases, action=action, reason_code=reason_code, note=note
+    _check_bulk(action, reason_code, note)
+    wanted = list(dict.fromkeys(case_ids))[:500]
+    found = {
+        case.id: case
+        for case in db.exec(select(ModerationCase).where(col(ModerationCase.id).in_(wanted)))
+    }
+    result = BulkResult(
+        skipped=[
+            Skipped(f"#{i}", Msg(N_("This case does not exist."))) for i in wanted if i not in found
+        ]
     )
-    return decided, len(case_ids) - decided
+    cases = [found[i] for i in wanted if i in found]
+    return result.add(
+        _decide_each(
+            db, config, moderator, cases, action=action, reason_code=reason_code, note=note
+        )
+    )
 
 
 def decide_cluster(
@@ -410,14 +551,11 @@ def decide_cluster(
     action: DecisionAction,
     reason_code: str = "",
     note: str = "",
-) -> tuple[int, int]:
+) -> BulkResult:
     """Approve or reject every open case of one cluster of identical texts (a copy-paste
-    campaign: one queue entry however many accounts sent it). Returns (decided, skipped)."""
+    campaign: one queue entry however many accounts sent it), skipping as ``bulk_decide``."""
     moderator = _require_moderator(moderator)
-    if action not in (DecisionAction.approve, DecisionAction.reject):
-        raise Invalid(N_("Only approve or reject can be applied to a selection."))
-    if action == DecisionAction.reject:
-        reason_text(reason_code, note)
+    _check_bulk(action, reason_code, note)
     cases = db.exec(
         select(ModerationCase)
         .where(
@@ -426,10 +564,16 @@ def decide_cluster(
         )
         .order_by(col(ModerationCase.id))
     ).all()
-    decided = _decide_each(
+    return _decide_each(
         db, config, moderator, cases, action=action, reason_code=reason_code, note=note
     )
-    return decided, len(cases) - decided
+
+
+def _check_bulk(action: DecisionAction, reason_code: str, note: str) -> None:
+    if action not in (DecisionAction.approve, DecisionAction.reject):
+        raise Invalid(N_("Only approve or reject can be applied to a selection."))
+    if action == DecisionAction.reject:
+        reason_text(reason_code, note)  # validate once, before touching anything
 
 
 def _decide_each(
@@ -441,19 +585,20 @@ def _decide_each(
     action: DecisionAction,
     reason_code: str,
     note: str,
-) -> int:
-    """Decide each case this moderator may decide in a bulk action; returns how many."""
-    decided = 0
-    for case in cases:
-        if (
-            case.status == CaseStatus.decided
-            or case.excluded_moderator_id == moderator.id
-            or (case.status == CaseStatus.escalated and moderator.role != Role.admin)
-        ):
-            continue
+) -> BulkResult:
+    """Through the shared bulk piece (forum.bulk): the same check as a single decision."""
+
+    def check(case: ModerationCase) -> Msg | None:
+        try:
+            refused = refusal(moderator, case, case_item(db, case))
+        except ActionError as exc:
+            refused = exc
+        return None if refused is None else Msg(refused.message, refused.params)
+
+    def decide(case: ModerationCase) -> None:
         decide_case(db, config, moderator, case, action=action, reason_code=reason_code, note=note)
-        decided += 1
-    return decided
+
+    return apply_each(db, cases, decide, label=lambda case: f"#{case.id}", check=check)
 
 
 # --- flags and appeals ---------------------------------------------------------------------

@@ -49,10 +49,40 @@ class ScreenInput:
 # 16 digits, optionally split by single spaces, dots or dashes (e.g. 3273 0112 3456 0001).
 _SIXTEEN_DIGITS = re.compile(r"(?<![\d.\-])\d(?:[ .\-]?\d){15}(?![\d])")
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+62|62|0)[ .\-]?\(?8\d{1,2}\)?(?:[ .\-]?\d){6,10}(?!\d)"
+    r"(?<![\w+])(?<!\d[.,])(?:\+62|62|0)[ .\-]?\(?8\d{1,2}\)?(?:[ .\-]?\d){6,10}(?!\d)"
     r"|(?<![\w+])\+62[ .\-]?\(?[2-7]\d{0,2}\)?(?:[ .\-]?\d){5,8}(?!\d)"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# Amounts of money are not personal data, though their digits may start like a phone number
+# ("Rp 1.085.731.405": "085731405"): Rupiah with or without a space, with dots or commas, and
+# amounts in words ("1,5 miliar", "2 juta"). Phone and NIK matches inside one are dropped.
+_AMOUNT = re.compile(
+    r"(?i:\b(?:rp|idr)\.?)\s?\d(?:[\d.,]*\d)?(?:\s?(?i:ribu|rb|juta|jt|miliar|milyar|m|triliun|t)\b)?"
+    r"|\b\d(?:[\d.,]*\d)?\s?(?i:ribu|juta|jt|miliar|milyar|triliun)\b"
+)
+# Indonesian banks as people write them (case matters: "mandiri" is also a word); any other
+# bank with the word "Bank" before its name ("Bank DKI", "Bank Nagari", "bank Jatim").
+_BANKS = (
+    r"(?:(?i:bank)\s+)?(?:BRI|BNI|BCA|BSI|BTN|BJB|BTPN|Mandiri|CIMB(?: Niaga)?|Danamon|Panin"
+    r"|OCBC(?: NISP)?|Maybank|Muamalat|Sinarmas|SeaBank|Bukopin)"
+    r"|(?i:bank)\s+[A-Z][A-Za-z]+(?: Syariah)?"
+)
+# An account number next to "rekening" / "no. rek" / "norek" (with or without the bank's
+# name), or right after a bank's name: personal data of an individual under UU PDP.
+_ACCOUNT_NUMBER = r"(?P<number>\d(?:[ .\-]?\d){7,17})(?![\d])"
+_FILLER = r"(?:[\s:.,]+(?i:saya|kami|di|pada|bank|atas nama|a/n|an\.?|no(?:mor|\.)?))*"
+_BANK_ACCOUNT = re.compile(
+    r"(?i:\b(?:no(?:mor|\.)?\s?rek(?:ening)?\.?|norek|rekening|rek\.))"
+    + _FILLER
+    + rf"(?:[\s:.,]+(?:{_BANKS})\b)?"
+    + _FILLER
+    + r"[\s:.,]*"
+    + _ACCOUNT_NUMBER
+    + rf"|\b(?:{_BANKS})\b"
+    + _FILLER
+    + r"[\s:.,]*"
+    + _ACCOUNT_NUMBER.replace("number", "number2")
+)
 
 
 @lru_cache(maxsize=1)
@@ -76,15 +106,28 @@ def looks_like_nik(digits: str) -> bool:
     return 1 <= month <= 12 and serial != 0
 
 
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in spans)
+
+
 def personal_data(data: ScreenInput) -> list[Hit]:
     hits: list[Hit] = []
+    amounts = [m.span() for m in _AMOUNT.finditer(data.text)]
+    accounts: list[tuple[int, int]] = []
+    for match in _BANK_ACCOUNT.finditer(data.text):
+        group = "number" if match.group("number") is not None else "number2"
+        span = match.span(group)
+        if not _inside(span, amounts):
+            accounts.append(span)
+            hits.append(Hit("personal-data", "bank-account", 30, (span,)))
+    taken = amounts + accounts
     for match in _SIXTEEN_DIGITS.finditer(data.text):
         digits = re.sub(r"\D", "", match.group())
-        if looks_like_nik(digits):
+        if looks_like_nik(digits) and not _inside(match.span(), taken):
             hits.append(Hit("personal-data", "nik-kk", 30, (match.span(),)))
     for match in _PHONE.finditer(data.text):
         digits = re.sub(r"\D", "", match.group())
-        if 9 <= len(digits) <= 15:
+        if 9 <= len(digits) <= 15 and not _inside(match.span(), taken):
             hits.append(Hit("personal-data", "phone", 30, (match.span(),)))
     for match in _EMAIL.finditer(data.text):
         hits.append(Hit("personal-data", "email", 20, (match.span(),)))

@@ -17,9 +17,9 @@ from forum.models import (
     OfficialResponse,
     ResponseRevision,
 )
-from moderation.actions import audit, is_established, open_case
+from moderation.actions import audit, close_moved_on_cases, is_established, open_case
 from moderation.config import ModerationConfig
-from moderation.models import Appeal, CaseReason, ModerationCase
+from moderation.models import Appeal, CaseReason, DecisionAction, ModerationCase
 
 
 def subscribe(bus: EventBus, config: ModerationConfig) -> None:
@@ -58,6 +58,46 @@ def subscribe(bus: EventBus, config: ModerationConfig) -> None:
         )
 
     bus.subscribe(ev.CommentSubmitted, comment_submitted)
+
+    # A contribution decided without its case (the demo loader, any caller of the forum's
+    # actions) or withdrawn by its author: its open case closes, so a pending case never
+    # disagrees with its contribution.
+    def decided_elsewhere(db: Session, event: ev.Event) -> None:
+        if isinstance(event, ev.CommentPublished | ev.CommentRejected | ev.CommentWithdrawn):
+            target: dict[str, int] = {"comment_id": event.comment_id}
+        elif isinstance(event, ev.AspirationMerged):
+            target = {"aspiration_id": event.duplicate_id}
+        else:
+            assert isinstance(
+                event, ev.AspirationPublished | ev.AspirationRejected | ev.AspirationWithdrawn
+            )
+            target = {"aspiration_id": event.aspiration_id}
+        action = {
+            ev.CommentPublished: DecisionAction.approve,
+            ev.AspirationPublished: DecisionAction.approve,
+            ev.CommentRejected: DecisionAction.reject,
+            ev.AspirationRejected: DecisionAction.reject,
+            ev.AspirationMerged: DecisionAction.duplicate,
+        }.get(type(event))
+        close_moved_on_cases(
+            db,
+            **target,
+            moderator_id=getattr(event, "moderator_id", None),
+            action=action,
+            reason_text=getattr(event, "reason", ""),
+        )
+
+    for decided in (
+        ev.CommentPublished,
+        ev.CommentRejected,
+        ev.CommentWithdrawn,
+        ev.AspirationPublished,
+        ev.AspirationRejected,
+        ev.AspirationWithdrawn,
+        ev.AspirationMerged,
+    ):
+        bus.subscribe(decided, decided_elsewhere)
+
     bus.subscribe(ev.AspirationSubmitted, aspiration_submitted)
 
     def response_published(db: Session, event: ev.OfficialResponsePublished) -> None:

@@ -10,8 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import ratelimit
+from forum.bulk import BulkResult
 from forum.errors import N_, Invalid, NotFound
-from forum.exports import csv_response
+from forum.exports import export_format, export_response
 from forum.models import Aspiration, Comment, Role, utcnow
 from forum.queries import access_comment, can_see_aspiration
 from forum.validation import parse_local_datetime
@@ -26,6 +27,7 @@ SCREEN_LABELS = {
     "nik-kk": N_("NIK/KK number"),
     "phone": N_("Phone number"),
     "email": N_("Email address"),
+    "bank-account": N_("Bank account number"),
     "blocked-domain": N_("Blocked link"),
     "many-links": N_("Many links"),
     "same-author": N_("Same text sent before"),
@@ -107,21 +109,37 @@ def bulk(ctx: Ctx) -> Response:
     if not (ids or clusters) or action not in ("approve", "reject"):
         raise Invalid(N_("Select cases and an action."))
     decision, reason, note = DecisionAction(action), ctx.field("reason"), ctx.field("note")
+    result = BulkResult()
     if ids:
-        actions.bulk_decide(
-            ctx.db, _config(ctx), ctx.user, ids, action=decision, reason_code=reason, note=note
+        result.add(
+            actions.bulk_decide(
+                ctx.db, _config(ctx), ctx.user, ids, action=decision, reason_code=reason, note=note
+            )
         )
     for fingerprint in clusters:  # a whole cluster of identical texts at once
-        actions.decide_cluster(
-            ctx.db,
-            _config(ctx),
-            ctx.user,
-            fingerprint,
-            action=decision,
-            reason_code=reason,
-            note=note,
+        result.add(
+            actions.decide_cluster(
+                ctx.db,
+                _config(ctx),
+                ctx.user,
+                fingerprint,
+                action=decision,
+                reason_code=reason,
+                note=note,
+            )
         )
-    return ctx.redirect(safe_next(ctx.field("next") or "/moderation"), "saved")
+    return ctx.render(
+        "bulk_result.html",
+        title=ctx._("Bulk decision"),
+        summary=ctx._(
+            "%(decided)s decided, %(skipped)s skipped",
+            decided=result.done,
+            skipped=len(result.skipped),
+        ),
+        result=result,
+        back=safe_next(ctx.field("next") or "/moderation"),
+        back_label=ctx._("Back to the moderation queue"),
+    )
 
 
 def _highlight(
@@ -363,7 +381,9 @@ def audit_csv(ctx: Ctx) -> Response:
         "after",
     ]
 
-    return csv_response([header, *rows], "rembug-audit.csv")
+    return export_response(
+        [header, *rows], "rembug-audit", export_format(ctx.request.url.path), sheet="Audit"
+    )
 
 
 def _terms_page(ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
@@ -418,6 +438,7 @@ routes = [
     Route("/moderation/banding/{case_id}", appeal, methods=["POST"]),
     Route("/moderation/audit", audit_page),
     Route("/moderation/audit.csv", audit_csv),
+    Route("/moderation/audit.xlsx", audit_csv),
     Route("/moderation/kata", terms, methods=["GET"]),
     Route("/moderation/kata", save_term, methods=["POST"]),
 ]

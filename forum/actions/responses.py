@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from forum import events as ev
 from forum.actions.rules import invalid, require_agency
+from forum.bulk import BulkResult, apply_each
 from forum.errors import N_, Conflict, Invalid
 from forum.models import (
     PUBLIC_ASPIRATION_STATUSES,
@@ -57,19 +58,23 @@ def edit_official_response(
 
 def respond_to_many(
     db: Session, official: Account, aspirations: Sequence[Aspiration], *, body: str
-) -> list[OfficialResponse]:
-    """One answer to a set of similar aspirations of the official's agency; every author is
-    notified (each response emits its own event)."""
+) -> BulkResult:
+    """One answer to a set of similar aspirations of the official's agency, through the shared
+    bulk piece: each one that can be answered is (every author is notified: each response
+    emits its own event); each other one (another agency's, not routed, not published) is
+    skipped with its reason."""
     if not aspirations:
         raise Invalid(N_("Select at least one aspiration."))
-    for aspiration in aspirations:
-        if aspiration.agency_id is None:
-            raise Conflict(N_("Route this aspiration to an agency first."))
-        require_agency(official, aspiration.agency_id)
-    return [
-        publish_official_response(db, official, body=body, aspiration=aspiration)
-        for aspiration in aspirations
-    ]
+    body = clean_text(body)
+    invalid(body=text_length_error(body, COMMENT_MIN, ASPIRATION_BODY_MAX))
+    return apply_each(
+        db,
+        aspirations,
+        lambda aspiration: publish_official_response(
+            db, official, body=body, aspiration=aspiration
+        ),
+        label=lambda aspiration: aspiration.ticket,
+    )
 
 
 def publish_official_response(

@@ -4,8 +4,8 @@ accountability page and in-app notifications."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from forum import actions, notifications, queries, reports
 from forum.errors import N_, Invalid, NotFound
-from forum.exports import SafeWriter
+from forum.exports import export_format, export_response
 from forum.models import (
     Agency,
     Aspiration,
@@ -128,8 +128,19 @@ def respond_many(ctx: Ctx) -> Response:
     for aspiration in aspirations:
         if not queries.can_see_aspiration(ctx.user, aspiration):
             raise NotFound(N_("No aspiration with this ticket number is visible to you."))
-    actions.respond_to_many(ctx.db, ctx.user, aspirations, body=ctx.field("body"))
-    return ctx.redirect(safe_next(ctx.field("next") or "/instansi"), "responded")
+    result = actions.respond_to_many(ctx.db, ctx.user, aspirations, body=ctx.field("body"))
+    return ctx.render(
+        "bulk_result.html",
+        title=ctx._("One answer to many aspirations"),
+        summary=ctx._(
+            "%(answered)s answered, %(skipped)s skipped",
+            answered=result.done,
+            skipped=len(result.skipped),
+        ),
+        result=result,
+        back=safe_next(ctx.field("next") or "/instansi"),
+        back_label=ctx._("Back to the agency desk"),
+    )
 
 
 @view(roles=STAFF)
@@ -221,6 +232,7 @@ def desk(ctx: Ctx) -> Response:
         now=utcnow(),
         base=f"/instansi?{query}",
         csv_url=f"/instansi.csv?{ctx.request.url.query}",
+        xlsx_url=f"/instansi.xlsx?{ctx.request.url.query}",
     )
 
 
@@ -229,17 +241,16 @@ def desk_csv(ctx: Ctx) -> Response:
     agency = _desk_agency(ctx)
     assert agency.id is not None
     filters = _desk_filters(ctx)
-    out = io.StringIO()
-    writer = SafeWriter(out)
+    table: list[list[Any]] = []
     if ctx.query("jenis") == "komentar":
-        writer.writerow(
+        table.append(
             ["comment_id", "consultation", "section_id", "published_at", "supports", "text"]
         )
         page = 1
         while True:
             rows = reports.desk_comments(ctx.db, agency.id, filters, page=page, per_page=500)
             for comment, consultation in rows.items:
-                writer.writerow(
+                table.append(
                     [
                         comment.id,
                         consultation.title,
@@ -253,7 +264,7 @@ def desk_csv(ctx: Ctx) -> Response:
                 break
             page += 1
     else:
-        writer.writerow(
+        table.append(
             [
                 "ticket",
                 "title",
@@ -274,7 +285,7 @@ def desk_csv(ctx: Ctx) -> Response:
         while True:
             result = reports.desk_aspirations(ctx.db, agency.id, filters, page=page, per_page=500)
             for a in result.items:
-                writer.writerow(
+                table.append(
                     [
                         a.ticket,
                         a.title,
@@ -292,11 +303,7 @@ def desk_csv(ctx: Ctx) -> Response:
             if not result.has_next:
                 break
             page += 1
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="rembug-{agency.slug}.csv"'},
-    )
+    return export_response(table, f"rembug-{agency.slug}", export_format(ctx.request.url.path))
 
 
 # --- reports and accountability -------------------------------------------------------------
@@ -333,9 +340,8 @@ def report(ctx: Ctx) -> Response:
 @view()
 def report_csv(ctx: Ctx) -> Response:
     consultation, _agency, sections = _report_data(ctx)
-    out = io.StringIO()
-    writer = SafeWriter(out)
-    writer.writerow(
+    table: list[list[Any]] = []
+    table.append(
         [
             "section",
             "comment_id",
@@ -350,7 +356,7 @@ def report_csv(ctx: Ctx) -> Response:
         heading = block.section.heading if block.section else "(whole draft)"
         for item in block.comments:
             d = item.disposition
-            writer.writerow(
+            table.append(
                 [
                     heading,
                     item.comment.id,
@@ -361,12 +367,8 @@ def report_csv(ctx: Ctx) -> Response:
                     " | ".join(r.body for r in item.responses),
                 ]
             )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="rembug-laporan-{consultation.id}.csv"'
-        },
+    return export_response(
+        table, f"rembug-laporan-{consultation.id}", export_format(ctx.request.url.path)
     )
 
 
@@ -432,10 +434,12 @@ routes = [
     Route("/kelola/konsultasi/{cid}/laporan", conclude, methods=["POST"]),
     Route("/instansi", desk),
     Route("/instansi.csv", desk_csv),
+    Route("/instansi.xlsx", desk_csv),
     Route("/instansi/jawab-banyak", respond_many, methods=["POST"]),
     Route("/konsultasi/{cid}/laporan", report),
     Route("/konsultasi/{cid}/laporan/cetak", report),
     Route("/konsultasi/{cid}/laporan.csv", report_csv),
+    Route("/konsultasi/{cid}/laporan.xlsx", report_csv),
     Route("/akuntabilitas", accountability),
     Route("/notifikasi", notification_page, methods=["GET"]),
     Route("/notifikasi", notification_update, methods=["POST"]),

@@ -5,8 +5,6 @@ citizens confirming or reopening, and what each agency may see."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
@@ -23,6 +21,7 @@ from forum.models import (
 from forum.workdays import Calendar, add_working_days
 from tests.conftest import World
 from tests.moderation.conftest import Make
+from tests.spreadsheets import read_csv, read_xlsx
 
 
 def test_working_days_skip_weekends_and_holidays() -> None:
@@ -234,15 +233,22 @@ def test_one_answer_to_many_similar_aspirations(new_browser, world: World, make:
         "/instansi/jawab-banyak",
         {"ticket": tickets, "body": "Petugas kami memperbaiki semua titik lampu."},
     )
-    assert ok.status_code == 303
+    assert ok.status_code == 200 and "3 dijawab, 0 dilewati" in ok.text
     with world.services.db.read() as db:
         assert {db.get(Aspiration, a.id).status for a in mine} == {"responded"}
-    refused = official.submit(
+    # Another agency's aspiration in the selection is skipped with the reason; the rest is
+    # answered (one more of ours, still open to an answer).
+    another = published(world, make, title="Lampu jalan padam di gang sebelah")
+    mixed = official.submit(
         "/instansi",
         "/instansi/jawab-banyak",
-        {"ticket": [theirs.ticket], "body": "Bukan milik kami"},
+        {"ticket": [theirs.ticket, another.ticket], "body": "Petugas kami sudah ke lokasi."},
     )
-    assert refused.status_code == 403
+    assert mixed.status_code == 200 and "1 dijawab, 1 dilewati" in mixed.text
+    assert f"<strong>{theirs.ticket}</strong>: " in mixed.text
+    with world.services.db.read() as db:
+        assert db.get(Aspiration, theirs.id).status != "responded"
+        assert db.get(Aspiration, another.id).status == "responded"
     asyncio.run(world.services.worker.drain())
     with world.services.db.read() as db:
         answered = [
@@ -250,7 +256,7 @@ def test_one_answer_to_many_similar_aspirations(new_browser, world: World, make:
             for n in db.exec(select(Notification))
             if n.message.startswith("%(agency)s answered your aspiration")
         ]
-    assert len(answered) == 3  # each author notified once per aspiration
+    assert len(answered) == 4  # each author notified once per aspiration, none for theirs
 
 
 def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
@@ -282,12 +288,33 @@ def test_desk_lists_own_agency_by_deadline_with_csv_and_never_another_agencys(
     desk = official.get("/instansi").text
     assert "2 aspirasi menunggu tanggapan" in desk and "1 sedang diproses" in desk
     exported = official.get("/instansi.csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    rows = read_csv(exported)
     assert [r["ticket"] for r in rows] == [late.ticket, fresh.ticket]
     assert rows[0]["overdue"] == "yes"
     # A title that a spreadsheet would run as a formula is written as text.
     assert rows[1]["title"] == "'+62 Aspirasi baru masuk hari ini"
     assert "rahasia" not in exported.text
+    # The same list as an Excel workbook, linked beside the CSV: the same rows, the title a
+    # text cell exactly as written (never a formula), the numbers numbers.
+    assert 'href="/instansi.xlsx?' in desk
+    sheet = read_xlsx(official.get("/instansi.xlsx"))
+    assert sheet.formulas == 0
+    assert [r["ticket"] for r in sheet.records()] == [late.ticket, fresh.ticket]
+    assert sheet.records()[1]["title"] == "+62 Aspirasi baru masuk hari ini"
+    assert sheet.records()[0]["supports"] == int(rows[0]["supports"])
+    assert "rahasia" not in str(sheet.rows)
+    comments = official.get("/instansi.csv?jenis=komentar")
+    assert comments.content.decode("utf-8-sig").splitlines()[0] == (
+        "comment_id,consultation,section_id,published_at,supports,text"
+    )
+    assert read_xlsx(official.get("/instansi.xlsx?jenis=komentar")).rows[0] == [
+        "comment_id",
+        "consultation",
+        "section_id",
+        "published_at",
+        "supports",
+        "text",
+    ]
     # Another agency's confidential item: not on the desk, not in the CSV, not by ticket.
     assert official.get(f"/aspirasi/{secret.ticket}").status_code == 404
     assert official.get("/instansi?instansi=dinas-b").text.count("rahasia") == 0

@@ -4,8 +4,6 @@ dispositions, and notification emails through a real SMTP server on loopback."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import socket
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
@@ -21,6 +19,7 @@ from forum.models import Aspiration, Comment, Consultation, utcnow
 from forum.reports import accountability
 from tests.conftest import World
 from tests.moderation.conftest import Make
+from tests.spreadsheets import read_csv, read_xlsx
 
 
 def routed_at(world: World, make: Make, when: datetime, agency_id: int) -> Aspiration:
@@ -131,10 +130,15 @@ def test_consultation_report_you_said_we_did(new_browser, world: World, make: Ma
     assert "Terima kasih, kami pertimbangkan." in html and '<svg class="chart"' in html
     printable = visitor.get(report + "/cetak").text
     assert "Di luar cakupan peraturan" in printable and "laporan.csv" not in printable
-    rows = list(csv.DictReader(io.StringIO(visitor.get(report + ".csv").text)))
+    rows = read_csv(visitor.get(report + ".csv"))
     assert [r["disposition"] for r in rows] == ["accepted", "rejected", ""]
     assert rows[2]["official_response"] == "Terima kasih, kami pertimbangkan."
     assert rows[2]["comment"] == '\'=HYPERLINK("http://jahat.example","Klik")'
+    assert f'href="{report}.xlsx"' in html
+    sheet = read_xlsx(visitor.get(report + ".xlsx"))
+    assert sheet.formulas == 0  # the citizen's formula is a text cell, exactly as written
+    assert [r["disposition"] for r in sheet.records()] == ["accepted", "rejected", ""]
+    assert sheet.records()[2]["comment"] == '=HYPERLINK("http://jahat.example","Klik")'
     with world.services.db.read() as db:
         assert db.get(Consultation, make.consultation.id).status == "concluded"
     other = new_browser()

@@ -1,5 +1,6 @@
 """End-to-end fixtures: a real `rembug serve` on loopback with the demo data (its own fresh
-database), Debian's Chromium driven by Playwright, and a page helper that checks every page."""
+database), Debian's Chromium driven by Playwright, the Nu HTML Checker (vnu) as a local HTTP
+service, and a page helper that checks every page."""
 
 from __future__ import annotations
 
@@ -18,7 +19,14 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Response,
+    sync_playwright,
+)
 from sqlalchemy import make_url
 
 from tests.conftest import fresh_postgres_database
@@ -27,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
+# The Nu HTML Checker (the W3C's validator), from the npm package vnu-jar; runs on Debian's
+# default-jre-headless. scripts/test installs both.
+VNU_JAR = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling Google's hosts, which
 # this closed network refuses; --no-sandbox because the tests may run as root.
@@ -191,17 +202,85 @@ def axe_source() -> str:
     return AXE_JS.read_text()
 
 
+class HtmlChecker:
+    """The Nu HTML Checker running as a local HTTP service for the whole session (one JVM, so
+    each page costs a POST, not a start-up): ``errors(html)`` lists what it reports as an
+    error (warnings and notes do not count)."""
+
+    def __init__(self, port: int, process: subprocess.Popen[bytes]) -> None:
+        self.url = f"http://127.0.0.1:{port}/?out=json&level=error"
+        self.process = process
+
+    def errors(self, html: str) -> list[str]:
+        response = httpx.post(
+            self.url,
+            content=html.encode("utf-8"),
+            headers={"content-type": "text/html; charset=utf-8"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return [
+            f"line {m.get('lastLine')}: {m.get('message')} [{m.get('extract', '').strip()}]"
+            for m in response.json()["messages"]
+            if m.get("type") == "error" or m.get("subType") == "fatal"
+        ]
+
+
+@pytest.fixture(scope="session")
+def html_checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HtmlChecker]:
+    java = shutil.which("java")
+    if java is None or not VNU_JAR.exists():
+        raise RuntimeError(
+            "the Nu HTML Checker is missing: scripts/test installs Debian's "
+            "default-jre-headless and runs `npm install` in tests/e2e (vnu-jar)"
+        )
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("vnu") / "vnu.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [java, "-Xss16m", "-cp", str(VNU_JAR), "nu.validator.servlet.Main", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    checker = HtmlChecker(port, process)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            checker.errors("<!doctype html><html lang=en><title>x</title></html>")
+            break
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                raise RuntimeError("vnu did not start:\n" + log_path.read_text()) from None
+            time.sleep(0.3)
+    yield checker
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 class Visit:
     """One browser context (one person) whose every page is checked as it is reached:
-    a successful status, the right ``<html lang>``, 0 axe-core violations at WCAG 2.2 AA
-    (when JavaScript is on: axe runs in the page), and a screenshot for the artefacts."""
+    a successful status, the right ``<html lang>``, 0 errors from the Nu HTML Checker on the
+    HTML exactly as the server sent it, 0 axe-core violations at WCAG 2.2 AA (when
+    JavaScript is on: axe runs in the page), and a screenshot for the artefacts."""
 
     def __init__(
-        self, context: BrowserContext, server: Server, axe: str, shots: Path, js: bool
+        self,
+        context: BrowserContext,
+        server: Server,
+        axe: str,
+        shots: Path,
+        js: bool,
+        html_checker: HtmlChecker,
     ) -> None:
         self.context = context
         self.page: Page = context.new_page()
@@ -209,8 +288,16 @@ class Visit:
         self.axe = axe
         self.shots = shots
         self.js = js
+        self.html_checker = html_checker
         self.lang = "id"
         self.checked: list[str] = []
+        self.document: Response | None = None
+        self.page.on("response", self._remember_document)
+
+    def _remember_document(self, response: Response) -> None:
+        """The last answer for the page's own document (after redirects: the page shown)."""
+        if response.request.resource_type == "document" and response.frame == self.page.main_frame:
+            self.document = response
 
     def goto(self, path: str, name: str | None = None) -> Page:
         response = self.page.goto(self.server.url(path))
@@ -223,6 +310,7 @@ class Visit:
         self.page.wait_for_load_state("load")
         assert self.page.locator("html").get_attribute("lang") == self.lang, self.page.url
         self.checked.append(self.page.url)
+        self.assert_valid_html()
         self.shots.mkdir(parents=True, exist_ok=True)
         number = len(self.checked)
         self.page.screenshot(
@@ -234,6 +322,13 @@ class Visit:
     def snap(self, name: str) -> None:
         """A screenshot of what fits the screen (the README's tour uses some)."""
         self.page.screenshot(path=str(self.shots / f"{len(self.checked):02d}-{_slug(name)}.png"))
+
+    def assert_valid_html(self) -> None:
+        """The page's HTML as served (not the browser's DOM) through the Nu HTML Checker."""
+        shown = self.page.url.split("#")[0]
+        assert self.document is not None and self.document.url == shown, self.page.url
+        errors = self.html_checker.errors(self.document.text())
+        assert errors == [], f"vnu on {self.page.url}: {errors}"
 
     def assert_accessible(self) -> None:
         if not self.page.evaluate("typeof window.axe !== 'undefined'"):
@@ -264,7 +359,11 @@ class Visit:
 
 @pytest.fixture
 def visit_factory(
-    chromium: Browser, server: Server, axe_source: str, request: pytest.FixtureRequest
+    chromium: Browser,
+    server: Server,
+    axe_source: str,
+    html_checker: HtmlChecker,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Any]:
     contexts: list[BrowserContext] = []
     base = ARTIFACTS / _slug(request.node.name)
@@ -276,7 +375,7 @@ def visit_factory(
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return Visit(context, server, axe_source, base / who, js)
+        return Visit(context, server, axe_source, base / who, js, html_checker)
 
     yield make
     for context in contexts:

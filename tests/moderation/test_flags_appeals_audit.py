@@ -3,8 +3,6 @@ decision, flag, hide, appeal and role change lands in an append-only audit trail
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 
 from sqlmodel import select
@@ -14,6 +12,7 @@ from forum.models import Account, Comment, Consultation, Role, utcnow
 from moderation.models import AuditEntry, CaseStatus, Flag, ModerationCase
 from tests.conftest import Browser, World
 from tests.moderation.conftest import Make, case_ids
+from tests.spreadsheets import read_csv, read_xlsx
 
 
 def published_comment(
@@ -215,10 +214,14 @@ def test_audit_trail_records_and_exports_and_cannot_be_changed(
     page = admin.get("/moderation/audit?tindakan=role").text
     assert "role-change" in page and "decision:reject" not in page
     exported = admin.get("/moderation/audit.csv")
-    assert exported.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    rows = read_csv(exported)
     actions = [r["action"] for r in rows if not r["action"].startswith("2fa-")]
     assert actions == ["decision:reject", "role-change"]
+    assert 'href="/moderation/audit.xlsx?' in admin.get("/moderation/audit").text
+    sheet = read_xlsx(admin.get("/moderation/audit.xlsx"))
+    assert sheet.formulas == 0
+    assert [r["action"] for r in sheet.records()] == [r["action"] for r in rows]
+    assert [r["id"] for r in sheet.records()] == [int(r["id"]) for r in rows]
     assert moderator.get("/moderation/audit").status_code == 403
     assert admin.client.post("/moderation/audit", data={}).status_code == 405
     with world.services.db.read() as db:

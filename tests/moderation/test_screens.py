@@ -25,21 +25,42 @@ def test_personal_data_recall_and_false_positives_on_the_labelled_set() -> None:
         rows = list(csv.DictReader(fh))
     positives = [r for r in rows if r["label"] != "none"]
     negatives = [r for r in rows if r["label"] == "none"]
-    assert len(positives) >= 250 and len(negatives) >= 20
-    found = 0
+    assert len(positives) >= 300 and len(negatives) >= 35
+    missed: dict[str, list[str]] = {}
+    mislabelled = []
     for row in positives:
-        hits = personal_data(ScreenInput(row["text"], ScreenConfig()))
-        if any(h.label == row["label"] for h in hits):
-            found += 1
-    recall = found / len(positives)
+        labels = {h.label for h in personal_data(ScreenInput(row["text"], ScreenConfig()))}
+        if row["label"] not in labels:
+            missed.setdefault(row["label"], []).append(row["text"])
+        if labels - {row["label"]}:  # e.g. a bank account shown as a phone number
+            mislabelled.append((row["text"], labels))
     false_alarms = [
         r["text"] for r in negatives if personal_data(ScreenInput(r["text"], ScreenConfig()))
     ]
     print(
-        f"personal data: recall {recall:.3f} on {len(positives)}, false alarms {len(false_alarms)}"
+        f"personal data: {len(positives)} positives, missed {missed}, false alarms {false_alarms}"
     )
-    assert recall >= 0.99
+    # Recall 100 % for every kind: NIK/KK, phone, email, bank account.
+    assert {r["label"] for r in positives} == {"nik-kk", "phone", "email", "bank-account"}
+    assert missed == {}
+    assert mislabelled == []
     assert false_alarms == []
+
+
+def test_rupiah_amounts_are_not_phone_numbers_and_accounts_have_their_own_label() -> None:
+    for text in (
+        "Anggaran Rp 1.085.731.405 terlalu besar",
+        "Anggaran Rp1.085.731.405 terlalu besar",
+        "Anggaran Rp 1,5 miliar terlalu besar",
+        "Bantuan 2 juta per keluarga",
+    ):
+        assert personal_data(ScreenInput(text, ScreenConfig())) == [], text
+    text = "Rekening BRI 084965806989 atas nama desa; HP bendahara 0812-3456-7890"
+    hits = personal_data(ScreenInput(text, ScreenConfig()))
+    assert {h.label: text[slice(*h.spans[0])] for h in hits} == {
+        "bank-account": "084965806989",
+        "phone": "0812-3456-7890",
+    }
 
 
 def test_false_positives_on_random_16_digit_numbers_stay_below_3_percent() -> None:

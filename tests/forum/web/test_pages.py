@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from forum import actions
@@ -151,3 +153,26 @@ def test_only_pages_with_a_form_set_the_csrf_cookie(browser: Browser, world: Wor
     assert 'name="csrf_token"' in page.text
     browser.login(world.citizen)
     assert browser.client.get("/saya").status_code == 200
+
+
+def test_time_elements_carry_a_valid_machine_readable_moment(
+    browser: Browser, world: World
+) -> None:
+    """HTML allows at most three fractional digits in <time datetime>; the database keeps
+    microseconds. Every <time> comes from one helper (Formatter.time)."""
+    consultation = world.consultation()
+    with world.services.db.write() as db:
+        comment = actions.submit_comment(
+            db, world.citizen, db.get(Consultation, consultation.id), body="Komentar bertanggal."
+        )
+        actions.publish_comment(db, world.moderator, comment)
+        comment.published_at = comment.published_at.replace(microsecond=123456)  # type: ignore[union-attr]
+        db.add(comment)
+        actions.publish_official_response(
+            db, world.official, body="Terima kasih atas masukannya.", comment=comment
+        )
+    page = browser.get(f"/konsultasi/{consultation.id}").text
+    moments = re.findall(r'<time datetime="([^"]*)"', page)
+    assert len(moments) >= 2, page
+    for moment in moments:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", moment), moment

@@ -1,7 +1,8 @@
 """Regenerates personal_data.csv, the labelled personal-data set (fixed seed, so the file is
 reproducible): ``python tests/moderation/data/make_personal_data.py``. Positive rows hold a
-NIK/KK number, a phone number or an email in the formats citizens write; negative rows hold
-numbers that are not personal data (dates, money, regulations, tickets, addresses)."""
+NIK/KK number, a phone number, an email or a bank account number in the formats citizens
+write; negative rows hold numbers that are not personal data (dates, money written as Rupiah
+or in words, regulations, tickets, addresses)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,30 @@ PHONE_CONTEXT = [
     "bisa kontak {} utk info lanjut",
     "Telp/WA: {}",
 ]
+
+
+def account() -> str:
+    digits = "".join(str(rng.randint(0, 9)) for _ in range(rng.choice([10, 12, 13, 15])))
+    if rng.random() < 0.4:  # many account numbers start like a phone number ("0849...")
+        digits = "08" + digits[2:]
+    style = rng.choice(["plain", "plain", "dash", "space", "dots"])
+    if style == "plain":
+        return digits
+    sep = {"dash": "-", "space": " ", "dots": "."}[style]
+    return sep.join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+BANKS = ["BRI", "BNI", "Mandiri", "BCA", "BSI", "BTN", "Bank DKI", "Bank Jatim", "CIMB Niaga"]
+ACCOUNT_CONTEXT = [
+    "Rekening {bank} {} atas nama desa",
+    "Transfer ke rekening {bank} {} a/n Bendahara",
+    "no. rek {bank}: {} (Pak Kades)",
+    "No. Rek. {} {bank} mohon diverifikasi",
+    "norek {bank} {} tolong dicek",
+    "Nomor rekening saya di {bank} {}, dana belum masuk",
+    "Dana bansos dikirim ke {bank} {} tapi belum cair",
+    "rek. {bank} no {} atas nama ibu saya",
+]
 EMAIL_CONTEXT = ["Email saya {} mohon dibalas.", "kirim berkas ke {} ya", "({})"]
 NEGATIVES = [
     "Rapat diadakan pada 12-10-2024 pukul 08.00-15.00 WIB.",
@@ -94,6 +119,22 @@ NEGATIVES = [
     "Nomor seri blangko 0000000000000000 tertulis di formulir.",
     "Koordinat -6.914744, 107.609810 lokasi banjir.",
     "Harga beras naik dari 12.000 ke 15.500 per kg.",
+    # Amounts written as Rupiah or in words (their digits may start like a phone number).
+    "Anggaran Rp 1.085.731.405 terlalu besar untuk proyek ini.",
+    "Anggaran Rp1.085.731.405 terlalu besar untuk proyek ini.",
+    "Nilai kontrak Rp 1,5 miliar tanpa lelang terbuka.",
+    "Bantuan hanya 2 juta per keluarga, tidak cukup.",
+    "Dana desa Rp 0,85 miliar belum cair.",
+    "Pagu Rp.  808.123.456.000 di APBD 2025.",
+    "Biaya Rp 8.123.456 per unit terlalu mahal.",
+    "IDR 1.081.234.567 tertulis di dokumen lelang.",
+    "Harga satuan Rp 85.000 dan total Rp 1.085.000.000.",
+    "Realisasi 1.085.731.405 rupiah dari target 2 miliar.",
+    "Subsidi naik jadi 1,08 triliun tahun depan.",
+    "Tunjangan 850 ribu per bulan untuk guru honorer.",
+    "Jumlah penerima 1.081.234.567 jiwa menurut laporan.",
+    "Rekening kas umum daerah dibuka untuk publik setiap tahun.",
+    "Bank sampah desa menampung 1.200 kg per bulan.",
 ]
 
 
@@ -106,6 +147,10 @@ def main() -> None:
         rows.append((rng.choice(PHONE_CONTEXT).format(phone()), "phone"))
     for _ in range(30):
         rows.append((rng.choice(EMAIL_CONTEXT).format(email()), "email"))
+    rows.append(("Rekening BRI 084965806989 atas nama desa", "bank-account"))
+    for _ in range(40):
+        text = rng.choice(ACCOUNT_CONTEXT).format(account(), bank=rng.choice(BANKS))
+        rows.append((text, "bank-account"))
     for text in NEGATIVES:
         rows.append((text, "none"))
     with (HERE / "personal_data.csv").open("w", newline="", encoding="utf-8") as fh:
