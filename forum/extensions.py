@@ -43,3 +43,10 @@ METRIC_READINGS = "metric_readings"
 # list[tuple[str, Callable[[Services], None]]]: named readiness checks for /readyz (the
 # search index); a check raises when the part it checks cannot serve.
 READINESS_CHECKS = "readiness_checks"
+
+# dict[str, Callable[[Session, int, str, str], bool]]: sign-in code senders by channel name
+# ("telegram", "whatsapp"; "sms" when the SMS channel lands): (db, account_id, code, locale)
+# queues a message carrying the 6-digit sign-in ``code`` to the account's linked chat on that
+# channel, in the caller's transaction, and returns False when the account has none there
+# (the person sees the same answer either way). Email codes are the core's own.
+LOGIN_CODE_SENDERS = "login_code_senders"
