@@ -13,7 +13,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 import bots.models  # noqa: F401 - registers the tables
-from bots import subscribers
+from bots import login_codes, subscribers
 from bots.actions import DELIVER_JOB
 from bots.channels import ConsoleChannel
 from bots.config import SETTINGS, BotSettings
@@ -70,6 +70,7 @@ def setup(services: Services) -> None:
                 "id": config.whatsapp_template_lang,
                 "en": config.whatsapp_template_lang_en or config.whatsapp_template_lang,
             },
+            config.whatsapp_template_auth,
         )
         if config.whatsapp_live
         else ConsoleChannel("whatsapp")
@@ -89,6 +90,7 @@ def setup(services: Services) -> None:
     services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job
     services.job_handlers[DELIVER_JOB] = deliver
     subscribers.subscribe(services)
+    login_codes.register(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
     services.extensions.setdefault(NAV_LINKS, []).append(
         (N_("Chat deliveries"), "/kelola/pengiriman", ("official", "admin"))

@@ -117,8 +117,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "REMBUG_LOGIN_CODE_MINUTES",
         "10",
-        "How long a sign-in code (and the 6-digit code of a confirmation mail once typed in) "
-        "works; a sign-in code works once.",
+        "How long a sign-in code works; a sign-in code works once.",
     ),
     Setting(
         "REMBUG_LOGIN_CODE_MAX_TRIES",
