@@ -4,14 +4,13 @@ never stays in the delivery log, and WhatsApp sends it as the authentication tem
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from sqlmodel import select
 
 from bots.models import ChatDelivery, DeliveryKind
 from forum.services import Services
-from tests.bots.conftest import Chat
+from tests.bots.conftest import Chat, drain
 from tests.bots.whatsapp_fake import WA_ID, FakeGraph, WaUser
 from tests.conftest import Browser, World
 
@@ -35,10 +34,6 @@ def _ask(browser: Browser, login: str, channel: str) -> None:
     assert response.status_code == 303 and response.headers["location"] == "/kode"
 
 
-def _run_outbox(services: Services) -> None:
-    asyncio.run(services.worker.drain())  # type: ignore[union-attr]
-
-
 def test_a_sign_in_code_arrives_on_the_linked_telegram_chat(
     chat: Chat, world: World, services: Services, browser: Browser
 ) -> None:
@@ -47,7 +42,7 @@ def test_a_sign_in_code_arrives_on_the_linked_telegram_chat(
     assert 'value="telegram"' in page and 'value="whatsapp"' in page
     before = len(chat.fake.texts(chat.user_id))
     _ask(browser, "warga@contoh.id", "telegram")
-    _run_outbox(services)
+    drain(services)
     texts = chat.fake.texts(chat.user_id)[before:]
     assert len(texts) == 1 and "Rembug" in texts[0]
     code = CODE_RE.search(texts[0])
@@ -67,7 +62,7 @@ def test_no_linked_chat_no_message_and_the_same_answer(
 ) -> None:
     before = len(chat.fake.calls)
     _ask(browser, "tetangga@contoh.id", "telegram")  # has no linked chat
-    _run_outbox(services)
+    drain(services)
     assert len(chat.fake.calls) == before
     assert browser.submit("/kode", "/kode", {"code": "123456"}).status_code == 400
 
@@ -77,7 +72,7 @@ def test_a_sign_in_code_on_whatsapp_is_the_authentication_template(
 ) -> None:
     assert "tertaut" in wa.send(f"/tautkan {_link(browser, world)}")[0]
     _ask(browser, "warga@contoh.id", "whatsapp")
-    _run_outbox(services)
+    drain(services)
     body = fake_graph.to(WA_ID)[-1]
     assert body["type"] == "template"
     assert body["template"]["name"] == "rembug_kode_masuk"
