@@ -15,11 +15,13 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
+from alembic import command
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from forum import actions
 from forum.app import build_services, create_app
+from forum.db import alembic_config
 from forum.models import Account, AccountToken, Aspiration, WebSession, utcnow
 from forum.queries import export_account_data
 from forum.services import Services
@@ -542,3 +544,32 @@ def test_registering_with_a_code_makes_an_account_without_a_password(
     assert data["account"]["email_confirmed_at"]
     assert {t["purpose"] for t in data["access_tokens"]} == {"login"}
     assert all("hash" not in key for t in data["access_tokens"] for key in t)
+
+
+def test_migration_0012_counts_existing_addresses_as_confirmed(world: World) -> None:
+    services = world.services
+    with services.db.write() as db:
+        chat_only = actions.create_chat_account(db, name="Warga Chat")
+        self_registered = actions.register_citizen(
+            db, name="Belum", email="belum@contoh.id", phone=None, password=PASSWORD, consent=True
+        )
+    assert self_registered.email_confirmed_at is None
+    config = alembic_config(services.settings.database_url)
+    config.attributes["rembug_settings"] = services.settings
+    with services.db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        if services.db.is_sqlite:  # SQLite rebuilds the table to drop a column
+            raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        with conn.begin():
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0011")
+        with conn.begin():
+            command.upgrade(config, "heads")
+        if services.db.is_sqlite:
+            raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+    with services.db.read() as db:
+        for account in (world.citizen, world.admin, self_registered):
+            row = db.get(Account, account.id)
+            assert row is not None and row.email_confirmed_at == row.created_at
+        row = db.get(Account, chat_only.id)
+        assert row is not None and row.email_confirmed_at is None  # no address to confirm
