@@ -24,5 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("account") as batch_op:
-        batch_op.drop_column("email_unsubscribed_at")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch would rebuild the account table,
+    # which every other table refers to (SQLite then refuses to drop it).
+    op.drop_column("account", "email_unsubscribed_at")

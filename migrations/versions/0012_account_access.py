@@ -67,6 +67,7 @@ def downgrade() -> None:
     with op.batch_alter_table("account_token") as batch_op:
         batch_op.drop_index("ix_account_token_account_purpose")
     op.drop_table("account_token")
-    with op.batch_alter_table("account") as batch_op:
-        batch_op.drop_column("pending_email")
-        batch_op.drop_column("email_confirmed_at")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch would rebuild the account table,
+    # which every other table refers to.
+    op.drop_column("account", "pending_email")
+    op.drop_column("account", "email_confirmed_at")
