@@ -22,7 +22,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlalchemy import create_engine, make_url, text
 
-from tests.scale_kit import Inbox, fake_smtp
+from tests.bots.conftest import FakeTelegram
+from tests.scale_kit import Inbox, fake_smtp, fake_telegram, telegram_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -86,6 +87,8 @@ class Server:
     two_factor_keys: dict[str, str] = field(default_factory=dict)
     # What the server mailed (a real SMTP server on loopback: aiosmtpd).
     mail: Inbox = field(default_factory=Inbox)
+    # The fake Telegram Bot API the server talks to (tests/bots/conftest.py).
+    telegram: FakeTelegram = field(default_factory=FakeTelegram)
     # The last 30-second step whose code each account used: the server refuses a code twice,
     # so a later login of the same person types the app's next code.
     used_steps: dict[str, int] = field(default_factory=dict)
@@ -133,12 +136,15 @@ def _rembug(*args: str, env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with fake_smtp() as (smtp_url, inbox):
-        yield from _serve(tmp_path_factory, smtp_url, inbox)
+    with fake_smtp() as (smtp_url, inbox), fake_telegram() as telegram:
+        yield from _serve(tmp_path_factory, smtp_url, inbox, telegram)
 
 
 def _serve(
-    tmp_path_factory: pytest.TempPathFactory, smtp_url: str, inbox: Inbox
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_url: str,
+    inbox: Inbox,
+    telegram: FakeTelegram,
 ) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("e2e-server")
     port = _free_port()
@@ -154,6 +160,7 @@ def _serve(
         "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",
         "REMBUG_SMTP_URL": smtp_url,
         "REMBUG_EMAIL_FROM": "rembug@contoh.go.id",
+        **telegram_env(telegram),
     }
     _rembug("migrate", env=env)
     _rembug("demo", env=env)
@@ -187,7 +194,9 @@ def _serve(
                 "rembug serve did not start:\n" + (data_dir / "serve.log").read_text()
             )
         time.sleep(0.2)
-    yield Server(base_url, data_dir, passwords, process, env, secrets, mail=inbox)
+    yield Server(
+        base_url, data_dir, passwords, process, env, secrets, mail=inbox, telegram=telegram
+    )
     process.terminate()
     try:
         process.wait(timeout=15)
