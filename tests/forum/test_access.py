@@ -24,6 +24,7 @@ from forum.app import build_services, create_app
 from forum.db import alembic_config
 from forum.models import Account, AccountToken, Aspiration, WebSession, utcnow
 from forum.queries import export_account_data
+from forum.runtime import run_scheduled
 from forum.services import Services
 from moderation.models import AuditEntry
 from tests.conftest import PASSWORD, Browser, World
@@ -573,3 +574,19 @@ def test_migration_0012_counts_existing_addresses_as_confirmed(world: World) -> 
             assert row is not None and row.email_confirmed_at == row.created_at
         row = db.get(Account, chat_only.id)
         assert row is not None and row.email_confirmed_at is None  # no address to confirm
+
+
+def test_the_scheduler_removes_unconfirmed_accounts_only_when_mail_can_confirm_them(
+    services: Services, mailing: tuple[Services, Inbox]
+) -> None:
+    with services.db.write() as db:
+        stale = actions.register_citizen(
+            db, name="Lama", email="lama@contoh.id", phone=None, password=PASSWORD, consent=True
+        )
+        stale.created_at = utcnow() - timedelta(days=30)
+    run_scheduled(services)  # no REMBUG_SMTP_URL: nobody could have confirmed
+    with services.db.read() as db:
+        assert db.get(Account, stale.id).deleted_at is None  # type: ignore[union-attr]
+    run_scheduled(mailing[0])
+    with services.db.read() as db:
+        assert db.get(Account, stale.id).deleted_at is not None  # type: ignore[union-attr]
