@@ -87,6 +87,14 @@ class TemplateChannel(Protocol):
     async def send_template(self, message: Outbound) -> SendResult: ...
 
 
+@runtime_checkable
+class CodeTemplateChannel(Protocol):
+    """A channel whose platform wants one-time codes in an authentication template (WhatsApp):
+    the sign-in code deliveries (bots/login_codes.py) always go that way."""
+
+    async def send_code_template(self, message: Outbound) -> SendResult: ...
+
+
 class ConsoleChannel:
     """Development: deliveries are logged instead of sent (the demo's "console mode")."""
 

@@ -92,6 +92,13 @@ WHATSAPP_TEMPLATE_LANG_EN = Setting(
     "en",
     "Language code of that template for people using English; empty sends them the Indonesian one.",
 )
+WHATSAPP_TEMPLATE_AUTH = Setting(
+    "REMBUG_WHATSAPP_TEMPLATE_AUTH",
+    "rembug_kode_masuk",
+    "Name of the approved authentication template (category Authentication: the code as its "
+    "one parameter, with a copy-code button) that carries sign-in codes; same languages as "
+    "REMBUG_WHATSAPP_TEMPLATE_LANG.",
+)
 WHATSAPP_RATE_OVERALL = Setting(
     "REMBUG_WHATSAPP_RATE_OVERALL",
     "80",
@@ -157,6 +164,7 @@ SETTINGS = (
     WHATSAPP_TEMPLATE_NOTIFY,
     WHATSAPP_TEMPLATE_LANG,
     WHATSAPP_TEMPLATE_LANG_EN,
+    WHATSAPP_TEMPLATE_AUTH,
     WHATSAPP_RATE_OVERALL,
     WHATSAPP_CHAT_INTERVAL,
     WHATSAPP_CHAT_BURST,
@@ -197,6 +205,7 @@ class BotSettings:
     whatsapp_template: str = "rembug_notifikasi"
     whatsapp_template_lang: str = "id"
     whatsapp_template_lang_en: str = "en"
+    whatsapp_template_auth: str = "rembug_kode_masuk"
     whatsapp_rate_overall: float = 80.0
     whatsapp_chat_interval: float = 6.0
     whatsapp_chat_burst: float = 10.0
@@ -257,6 +266,7 @@ class BotSettings:
             whatsapp_template_lang_en=settings.extra.get(
                 WHATSAPP_TEMPLATE_LANG_EN.name, WHATSAPP_TEMPLATE_LANG_EN.default
             ).strip(),
+            whatsapp_template_auth=setting_value(settings, WHATSAPP_TEMPLATE_AUTH),
             whatsapp_rate_overall=_positive(
                 WHATSAPP_RATE_OVERALL, setting_value(settings, WHATSAPP_RATE_OVERALL)
             ),

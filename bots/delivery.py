@@ -16,17 +16,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bots import actions, conversation
+from bots import actions, conversation, login_codes
 from bots.channels import (
     Capabilities,
     ChatChannel,
+    CodeTemplateChannel,
     Outcome,
     SendResult,
     TemplateChannel,
     capabilities_of,
 )
 from bots.messages import Inbound, Outbound, buttons_from_json
-from bots.models import ChatDelivery, ChatIdentity, ChatPace, DeliveryStatus
+from bots.models import ChatDelivery, ChatIdentity, ChatPace, DeliveryKind, DeliveryStatus
 from forum.extensions import SEARCH_ITEMS
 from forum.models import utcnow
 from forum.outbox import JobContext, PermanentError, RetryLater
@@ -186,6 +187,9 @@ def _record(
         delivery = db.get(ChatDelivery, delivery_id)
         if delivery is None:
             return
+        if delivery.kind == DeliveryKind.login_code and (outcome == Outcome.sent or final):
+            delivery.text = login_codes.SENT_TEXT  # the log never keeps a sign-in code
+            db.add(delivery)
         if via_template and not delivery.via_template:
             actions.mark_delivery_template(db, delivery)
         if outcome == Outcome.sent:
@@ -240,6 +244,9 @@ async def _send(
     template: Callable[[Outbound], Awaitable[SendResult]] | None = (
         channel.send_template if isinstance(channel, TemplateChannel) else None
     )
+    if slot.delivery.kind == DeliveryKind.login_code and isinstance(channel, CodeTemplateChannel):
+        # One-time codes go as the platform's authentication template, inside the window too.
+        return await channel.send_code_template(message), True
     if slot.delivery.via_template or _outside_window(caps, slot):
         if template is None:
             return SendResult(Outcome.outside_window, error="outside the messaging window"), False

@@ -4,6 +4,7 @@ outbound texts (with optional buttons) the conversation answers with."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,15 @@ class Outbound:
 
     def buttons_json(self) -> str:
         return json.dumps([[[b.label, b.data] for b in row] for row in self.buttons])
+
+
+LOGIN_CODE_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")  # a sign-in code text's only 6-digit number
+
+
+def code_in(text: str) -> str:
+    """The sign-in code in a login-code delivery's text (bots/login_codes.py)."""
+    found = LOGIN_CODE_RE.search(text)
+    return found.group(1) if found else ""
 
 
 def buttons_from_json(value: str) -> tuple[tuple[Button, ...], ...]:

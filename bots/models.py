@@ -36,6 +36,7 @@ class DeliveryKind(StrEnum):
     reply = "reply"  # an answer within a conversation
     notification = "notification"  # published / rejected / official response
     announcement = "announcement"  # a new consultation, to the configured channel
+    login_code = "login-code"  # a sign-in code the person asked for (bots/login_codes.py)
 
 
 class ChatIdentity(SQLModel, table=True):

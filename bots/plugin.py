@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 import bots.models
 import bots.sms.models  # noqa: F401 - registers the SMS tables
-from bots import subscribers
+from bots import login_codes, subscribers
 from bots.actions import DELIVER_JOB
 from bots.channels import ConsoleChannel
 from bots.config import SETTINGS, BotSettings
@@ -74,6 +74,7 @@ def setup(services: Services) -> None:
                 "id": config.whatsapp_template_lang,
                 "en": config.whatsapp_template_lang_en or config.whatsapp_template_lang,
             },
+            config.whatsapp_template_auth,
         )
         if config.whatsapp_live
         else ConsoleChannel("whatsapp")
@@ -94,6 +95,7 @@ def setup(services: Services) -> None:
     services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job
     services.job_handlers[DELIVER_JOB] = deliver
     subscribers.subscribe(services)
+    login_codes.register(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))
     services.extensions.setdefault(ACCOUNT_DATA, []).append(account_chat_data)
     services.extensions.setdefault(NAV_LINKS, []).append(

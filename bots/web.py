@@ -59,7 +59,9 @@ def deliveries(ctx: Ctx) -> Response:
     every item (moderators, administrators), with their state."""
     assert ctx.user is not None
     status = ctx.query("status")
-    query = select(ChatDelivery).where(col(ChatDelivery.kind) != DeliveryKind.reply)
+    query = select(ChatDelivery).where(
+        col(ChatDelivery.kind).not_in([DeliveryKind.reply, DeliveryKind.login_code])
+    )
     if ctx.user.role == Role.official:
         query = query.where(ChatDelivery.agency_id == ctx.user.agency_id)
     if status in {s.value for s in DeliveryStatus}:

@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from forum import (  # readiness, log format, /metrics
+    account_mail,
     api,
     discovery,
     email,
@@ -42,7 +43,7 @@ from forum.plugins import Plugin, installed_plugins
 from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
-from forum.web import account, admin, agency, manage, pages, unsubscribe
+from forum.web import access, account, admin, agency, manage, pages, unsubscribe
 from forum.web.http_cache import HttpCacheMiddleware
 from forum.web.kit import BaseMiddleware, PageCache, allowed_methods, http_exception_page
 from forum.workdays import Calendar, Deadlines
@@ -142,6 +143,16 @@ def build_services(
             settings.base_url,
             settings.secret_key,
         )
+    # Confirmation, reset and sign-in code mails (without REMBUG_SMTP_URL their jobs fail
+    # with that reason, visible in the outbox).
+    services.job_handlers[account_mail.JOB] = account_mail.make_handler(
+        services.db.write,
+        settings.smtp_url,
+        settings.email_from,
+        settings.base_url,
+        settings.sealing_keys,
+        settings.unconfirmed_account_days,
+    )
     for plugin in plugins:
         if plugin.locale_dir:
             i18n.add_catalog_dir(plugin.locale_dir)
@@ -188,6 +199,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *admin.routes,
         *agency.routes,
         *account.routes,
+        *access.routes,
         *unsubscribe.routes,
         *api.routes,
         *feeds.routes,

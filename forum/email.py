@@ -67,6 +67,24 @@ def thread_of(message_id: str) -> str | None:
     return "/" + match.group(1).replace(".", "/") if match else None
 
 
+PROVING = frozenset({"confirm", "reset", "code"})
+
+
+def may_mail(account: Account, *, to: str | None = None, purpose: str = "notice") -> bool:
+    """The one gate every mail to a person passes (notifications, account notices, the
+    mails of forum.account_mail; channels that mail must use it too). An address gets mail
+    only once the person proved it is theirs (``email_confirmed_at``), except the mails that
+    prove it (``purpose`` confirm, reset or code: a link or code only its owner can use, to
+    the account's address or the new one waiting for its confirmation). Preferences
+    (``notify_email``) are the caller's to add."""
+    address = to or account.email
+    if not account.is_active or account.deleted_at is not None or not address:
+        return False
+    if purpose in PROVING:
+        return address in (account.email, account.pending_email)
+    return address == account.email and account.email_confirmed_at is not None
+
+
 def unsubscribe_token(secret_key: str, account: Account) -> str:
     """``<account id>.<signature>``; bound to the address, so a link stops working for a new
     address of the account."""
@@ -173,8 +191,9 @@ def make_handler(
             if row is None:
                 return
             note, account = row
-            if not account.email or not account.notify_email or not account.is_active:
+            if not account.notify_email or not may_mail(account):
                 return
+            assert account.email is not None
             text = gettext(account.locale, note.message, **json.loads(note.params))
             unsubscribe = f"{base_url}{UNSUBSCRIBE_PATH}/{unsubscribe_token(secret_key, account)}"
             footer = gettext(

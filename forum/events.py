@@ -72,6 +72,22 @@ class TwoFactorChanged(Event):
 
 
 @dataclass(frozen=True)
+class AccountAccess(Event):
+    """Getting into an account or proving its address (forum/actions/access.py): ``change``
+    is one of confirm-sent, email-confirmed, email-change-asked, email-changed, reset-asked,
+    password-reset, code-sent, code-used, code-locked, unconfirmed-removed; ``actor_id`` who
+    did it (None: a visitor not signed in, or the scheduler), ``ip`` from where, ``channel``
+    the channel a code or mail went to."""
+
+    public: ClassVar[bool] = False
+    account_id: int
+    actor_id: int | None
+    change: str
+    ip: str = ""
+    channel: str = ""
+
+
+@dataclass(frozen=True)
 class ConsultationPublished(Event):
     consultation_id: int
 

@@ -126,6 +126,12 @@ class Account(SQLModel, table=True):
     notify_email: bool = True  # also send notifications by email (when SMTP is configured)
     # When a mail's unsubscribe link (List-Unsubscribe, RFC 8058) turned notify_email off.
     email_unsubscribed_at: datetime | None = None
+    # When the person proved the address is theirs (a link or code from a mail to it). Until
+    # then no mail but the ones proving it goes there (forum.email.may_mail).
+    email_confirmed_at: datetime | None = None
+    # A new address asked for on the profile, waiting for its confirmation: the old one stays
+    # the account's address until then.
+    pending_email: str | None = Field(default=None, max_length=254)
     deleted_at: datetime | None = None  # the person deleted the account; personal data gone
     consent_version: str | None = Field(default=None, max_length=20)
     consent_at: datetime | None = None
@@ -183,6 +189,37 @@ class LoginChallenge(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+    next_url: str = Field(default="/", max_length=300)
+
+
+class TokenPurpose(StrEnum):
+    confirm = "confirm"  # confirm an address (a link and a 6-digit code in one mail)
+    reset = "reset"  # set a new password (a link)
+    login = "login"  # sign in by a 6-digit code (the browser's cookie names the row)
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use secret sent to a person: a link token and/or a 6-digit code. Only their
+    hashes are kept (``token_hash`` SHA-256; ``code_hash`` an HMAC with the server key, since
+    six digits are few). ``binding`` is a digest of what the token was issued for (the
+    address to confirm, the password hash a reset replaces): a change of either makes it
+    invalid. ``account_id`` is empty for the stand-in rows of requests for unknown addresses
+    (they behave like any other, so an answer never says whether an account exists)."""
+
+    __tablename__ = "account_token"
+    __table_args__ = (Index("ix_account_token_account_purpose", "account_id", "purpose"),)
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=10)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    code_hash: str | None = Field(default=None, max_length=64)
+    binding: str = Field(default="", max_length=64)
+    channel: str = Field(default="email", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    tries: int = 0
+    created_ip: str = Field(default="", max_length=64)
     next_url: str = Field(default="/", max_length=300)
 
 

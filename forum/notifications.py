@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from forum import events as ev
+from forum.email import may_mail
 from forum.errors import N_
 from forum.events import EventBus
 from forum.models import (
@@ -258,7 +259,12 @@ def make_handlers(
                     )
                 )
                 account = db.get(Account, note.account_id)
-                if email_enabled and account is not None and account.email and account.notify_email:
+                if (
+                    email_enabled
+                    and account is not None
+                    and account.notify_email
+                    and may_mail(account)
+                ):
                     enqueue(
                         db, EMAIL_JOB, {"notification_key": key}, dedupe_key=f"email:{key}"[:200]
                     )

@@ -593,7 +593,13 @@ def two_factor_enrolled_ids(db: Session, account_ids: Sequence[int | None]) -> s
 def export_account_data(db: Session, account: Account) -> dict[str, Any]:
     """Everything Rembug keeps about one person (UU PDP: access and portability; also the
     administrators' data-breach report of what an account's data comprised)."""
-    from forum.models import Notification, RecoveryCode, TotpCredential, WebSession
+    from forum.models import (
+        AccountToken,
+        Notification,
+        RecoveryCode,
+        TotpCredential,
+        WebSession,
+    )
 
     def when(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
@@ -614,8 +620,28 @@ def export_account_data(db: Session, account: Account) -> dict[str, Any]:
             "consent_at": when(account.consent_at),
             "notify_email": account.notify_email,
             "email_unsubscribed_at": when(account.email_unsubscribed_at),
+            "email_confirmed_at": when(account.email_confirmed_at),
+            "pending_email": account.pending_email,
             "deleted_at": when(account.deleted_at),
         },
+        # Confirmation mails, reset links and sign-in codes sent for the account (never the
+        # secrets: only their hashes are kept, and they are not exported either).
+        "access_tokens": [
+            {
+                "purpose": t.purpose,
+                "channel": t.channel,
+                "created_at": when(t.created_at),
+                "created_ip": t.created_ip,
+                "expires_at": when(t.expires_at),
+                "used_at": when(t.used_at),
+                "tries": t.tries,
+            }
+            for t in db.exec(
+                select(AccountToken)
+                .where(AccountToken.account_id == aid)
+                .order_by(col(AccountToken.id))
+            )
+        ],
         "comments": [
             {
                 "id": c.id,

@@ -28,6 +28,9 @@ def run_scheduled(services: Services) -> int:
         changed += sum(actions.run_deadlines(db).values())
         ratelimit.forget_old(db)
         actions.forget_login_challenges(db)
+        actions.forget_tokens(db)
+        if services.settings.smtp_url:  # without mail nobody could have confirmed
+            actions.remove_unconfirmed(db, days=services.settings.unconfirmed_account_days)
     for hook in services.extensions.get(PERIODIC, []):
         try:
             hook(services)

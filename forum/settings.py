@@ -102,6 +102,34 @@ SETTINGS: tuple[Setting, ...] = (
         "5",
         "Chat link codes one account may ask for per hour (four times as many per IP address).",
     ),
+    Setting(
+        "REMBUG_UNCONFIRMED_ACCOUNT_DAYS",
+        "7",
+        "A self-registered account whose email address is still unconfirmed after this many "
+        "days is removed (its contributions kept without a name); 0 keeps them. Only when "
+        "REMBUG_SMTP_URL is set (without mail nobody could confirm).",
+    ),
+    Setting(
+        "REMBUG_RESET_LINK_MINUTES",
+        "30",
+        "How long a password reset link works (once).",
+    ),
+    Setting(
+        "REMBUG_LOGIN_CODE_MINUTES",
+        "10",
+        "How long a sign-in code works; a sign-in code works once.",
+    ),
+    Setting(
+        "REMBUG_LOGIN_CODE_MAX_TRIES",
+        "5",
+        "Wrong tries of one sign-in or confirmation code before it stops working (ask a new one).",
+    ),
+    Setting(
+        "REMBUG_RATE_ACCESS_MAILS_PER_HOUR",
+        "5",
+        "Password reset links, sign-in codes and confirmation mails per address (and per "
+        "account) per hour; ten times as many per IP address.",
+    ),
     Setting("REMBUG_COMMENTS_PER_PAGE", "20", "Comment threads per page."),
     Setting(
         "REMBUG_PAGE_CACHE_SECONDS",
@@ -192,6 +220,10 @@ _MAXIMA = {
     "REMBUG_ESCALATION_DAYS": 365,
     "REMBUG_AUTO_CLOSE_DAYS": 365,
     "REMBUG_COMMENTS_PER_PAGE": 500,
+    "REMBUG_UNCONFIRMED_ACCOUNT_DAYS": 365,
+    "REMBUG_RESET_LINK_MINUTES": 24 * 60,
+    "REMBUG_LOGIN_CODE_MINUTES": 60,
+    "REMBUG_LOGIN_CODE_MAX_TRIES": 20,
 }
 
 
@@ -235,6 +267,11 @@ class Settings:
     rate_search_per_minute: int = 60
     rate_link_codes_per_hour: int = 5
     comments_per_page: int = 20
+    unconfirmed_account_days: int = 7
+    reset_link_minutes: int = 30
+    login_code_minutes: int = 10
+    login_code_max_tries: int = 5
+    rate_access_mails_per_hour: int = 5
     page_cache_seconds: float = 5.0
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
@@ -345,6 +382,17 @@ class Settings:
             ),
             rate_link_codes_per_hour=_int(
                 "REMBUG_RATE_LINK_CODES_PER_HOUR", get("REMBUG_RATE_LINK_CODES_PER_HOUR")
+            ),
+            unconfirmed_account_days=_int(
+                "REMBUG_UNCONFIRMED_ACCOUNT_DAYS", get("REMBUG_UNCONFIRMED_ACCOUNT_DAYS"), 0
+            ),
+            reset_link_minutes=_int("REMBUG_RESET_LINK_MINUTES", get("REMBUG_RESET_LINK_MINUTES")),
+            login_code_minutes=_int("REMBUG_LOGIN_CODE_MINUTES", get("REMBUG_LOGIN_CODE_MINUTES")),
+            login_code_max_tries=_int(
+                "REMBUG_LOGIN_CODE_MAX_TRIES", get("REMBUG_LOGIN_CODE_MAX_TRIES")
+            ),
+            rate_access_mails_per_hour=_int(
+                "REMBUG_RATE_ACCESS_MAILS_PER_HOUR", get("REMBUG_RATE_ACCESS_MAILS_PER_HOUR")
             ),
             page_cache_seconds=float(
                 _int("REMBUG_PAGE_CACHE_SECONDS", get("REMBUG_PAGE_CACHE_SECONDS"), 0)

@@ -143,6 +143,19 @@ def subscribe(bus: EventBus, config: ModerationConfig) -> None:
 
     bus.subscribe(ev.TwoFactorChanged, two_factor_changed)
 
+    def account_access(db: Session, event: ev.AccountAccess) -> None:
+        """Who asked (actor), from where (IP), what happened (change), by which channel."""
+        audit(
+            db,
+            event.actor_id,
+            f"access-{event.change}"[:30],
+            "account",
+            event.account_id,
+            after={"ip": event.ip, "channel": event.channel},
+        )
+
+    bus.subscribe(ev.AccountAccess, account_access)
+
     def accounts_merged(db: Session, event: ev.AccountsMerged) -> None:
         """The cases and appeals of a chat-only account follow its contributions into the web
         account it was merged into (the audit keeps the ids it recorded then)."""

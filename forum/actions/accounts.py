@@ -15,10 +15,12 @@ from forum.actions.comments import withdraw_comment
 from forum.actions.rules import invalid, require_role
 from forum.actions.sessions import revoke_sessions
 from forum.actions.support import withdraw_support
+from forum.actions.tokens import AccessRules, send_confirmation
 from forum.actions.two_factor import drop_two_factor
 from forum.errors import N_, Conflict, Invalid, Msg
 from forum.models import (
     Account,
+    AccountToken,
     Agency,
     Aspiration,
     AspirationStatus,
@@ -49,7 +51,7 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip() and line[0] != "#")
 
 
-def _check_password(password: str) -> Msg | None:
+def check_password(password: str) -> Msg | None:
     if len(password) < PASSWORD_MIN:
         return Msg(N_("The password needs at least %(n)s characters."), {"n": PASSWORD_MIN})
     if len(password) > PASSWORD_MAX:
@@ -106,9 +108,14 @@ def create_account(
     consent: bool = False,
     require_consent: bool = False,
     actor: Account | None = None,
+    email_confirmed: bool = True,
 ) -> Account:
     """Create an account. Citizens register themselves; other roles need an administrator
-    (``actor``) or the operator's CLI (``actor`` None with a non-citizen role)."""
+    (``actor``) or the operator's CLI (``actor`` None with a non-citizen role).
+
+    ``email_confirmed``: an address given by an administrator, the operator or the demo
+    data counts as confirmed; self-registration passes False (register_citizen), and the
+    address gets no mail but its confirmation until the person proves it is theirs."""
     if role != Role.citizen and actor is not None:
         require_role(actor, Role.admin)
     name = clean_text(name)
@@ -116,7 +123,7 @@ def create_account(
         db, name=name, email=email, phone=phone, contact_required=True
     )
     if password is not None:
-        errors["password"] = _check_password(password)
+        errors["password"] = check_password(password)
     if require_consent and not consent:
         errors["consent"] = Msg(N_("Please agree to the terms and privacy notice."))
     if role == Role.official and agency_id is None:
@@ -134,6 +141,7 @@ def create_account(
         locale=locale if locale in {"id", "en"} else "id",
         consent_version=CONSENT_VERSION if consent else None,
         consent_at=utcnow() if consent else None,
+        email_confirmed_at=utcnow() if norm_email and email_confirmed else None,
     )
     db.add(account)
     db.flush()
@@ -162,11 +170,15 @@ def register_citizen(
     name: str,
     email: str | None,
     phone: str | None,
-    password: str,
+    password: str | None,
     consent: bool,
     locale: str = "id",
+    rules: AccessRules | None = None,
+    ip: str = "",
 ) -> Account:
-    return create_account(
+    """A citizen registers; with ``rules`` (mail configured or not, the web always passes
+    them) the address gets its confirmation mail."""
+    account = create_account(
         db,
         name=name,
         email=email,
@@ -175,7 +187,11 @@ def register_citizen(
         locale=locale,
         consent=consent,
         require_consent=True,
+        email_confirmed=False,
     )
+    if rules is not None and account.email:
+        send_confirmation(db, account, rules=rules, ip=ip)
+    return account
 
 
 def update_profile(
@@ -186,8 +202,11 @@ def update_profile(
     email: str | None,
     phone: str | None,
     locale: str,
+    rules: AccessRules | None = None,
+    ip: str = "",
 ) -> Account:
-    """The person corrects their own data (UU PDP: the right to correct)."""
+    """The person corrects their own data (UU PDP: the right to correct). A new email
+    address takes effect once confirmed (``_change_email``)."""
     name = clean_text(name)
     norm_email, norm_phone, errors = _check_identity(
         db,
@@ -198,17 +217,40 @@ def update_profile(
         account_id=account.id,
     )
     invalid(**errors)
-    account.name, account.email, account.phone = name, norm_email, norm_phone
+    account.name, account.phone = name, norm_phone
     account.locale = locale if locale in {"id", "en"} else account.locale
+    if norm_email != account.email:
+        _change_email(db, account, norm_email, rules=rules, ip=ip)
     db.add(account)
     return account
+
+
+def _change_email(
+    db: Session, account: Account, new: str | None, *, rules: AccessRules | None, ip: str
+) -> None:
+    """A confirmed address stays until the new one is confirmed (the confirmation replaces
+    it and tells the old one); an unconfirmed one is simply replaced, and the new one gets
+    its confirmation mail."""
+    assert account.id is not None
+    if new is not None and account.email and account.email_confirmed_at is not None:
+        account.pending_email = new
+        db.add(account)
+        if rules is not None:
+            send_confirmation(db, account, rules=rules, ip=ip, address=new, actor_id=account.id)
+        ev.emit(db, ev.AccountAccess(account.id, account.id, "email-change-asked", ip[:64]))
+        return
+    account.email, account.pending_email, account.email_confirmed_at = new, None, None
+    db.add(account)
+    db.flush()
+    if new is not None and rules is not None:
+        send_confirmation(db, account, rules=rules, ip=ip, actor_id=account.id)
 
 
 def change_password(db: Session, account: Account, *, current: str, new: str) -> None:
     """A new password ends every session of the account (the caller opens a fresh one)."""
     if not verify_password(account.password_hash, current):
         raise Invalid(field_errors={"current": Msg(N_("The current password is wrong."))})
-    invalid(new=_check_password(new))
+    invalid(new=check_password(new))
     account.password_hash = hash_password(new)
     db.add(account)
     assert account.id is not None
@@ -232,6 +274,12 @@ def delete_account(
         raise Conflict(
             N_("An administrator account cannot delete itself; ask another administrator.")
         )
+    erase_account(db, account, contributions=contributions)
+
+
+def erase_account(db: Session, account: Account, *, contributions: str) -> None:
+    """Remove the person's data (the deletion rules: contributions kept without a name, or
+    withdrawn), end their sessions and two-factor, tell the packages (AccountDeleted)."""
     assert account.id is not None
     if contributions == "delete":
         for comment in db.exec(select(Comment).where(Comment.author_id == account.id)):
@@ -251,7 +299,7 @@ def delete_account(
             )
             withdraw_support(db, account, comment=target_comment, aspiration=target_aspiration)
     account.name = "Akun dihapus"
-    account.email = account.phone = account.password_hash = None
+    account.email = account.phone = account.password_hash = account.pending_email = None
     account.is_active = False
     account.notify_email = False
     account.deleted_at = utcnow()
@@ -259,6 +307,7 @@ def delete_account(
     revoke_sessions(db, account.id)
     drop_two_factor(db, account.id)
     db.execute(delete(RateEvent).where(col(RateEvent.key).endswith(f":{account.id}")))
+    db.execute(delete(AccountToken).where(col(AccountToken.account_id) == account.id))
     ev.emit(db, ev.AccountDeleted(account.id))
 
 

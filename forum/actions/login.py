@@ -36,7 +36,7 @@ from forum.validation import (
 )
 
 
-def _find_login(db: Session, login: str) -> Account | None:
+def find_login(db: Session, login: str) -> Account | None:
     login = login.strip()
     email = normalise_email(login)
     if email:
@@ -88,7 +88,7 @@ def log_in(
     """
     now = now or utcnow()
     since = now - window
-    account = _find_login(db, login)
+    account = find_login(db, login)
     ip_key = f"login-ip:{ip}"
     account_key = f"login-account:{account.id}" if account else None
     minutes = max(int(window.total_seconds() // 60), 1)
@@ -111,6 +111,31 @@ def log_in(
         account.password_hash = hash_password(password)
     if account_key:
         db.execute(delete(RateEvent).where(col(RateEvent.key) == account_key))
+    return sign_in(
+        db,
+        account,
+        ip=ip,
+        user_agent=user_agent,
+        session_days=session_days,
+        next_url=next_url,
+        now=now,
+    )
+
+
+def sign_in(
+    db: Session,
+    account: Account,
+    *,
+    ip: str,
+    user_agent: str,
+    session_days: int,
+    next_url: str = "/",
+    now: datetime | None = None,
+) -> LoginResult:
+    """The first factor was accepted (a password, or a one-time code): a session, or for an
+    account with two-factor authentication the pending login its code completes. Nothing
+    that gets a person in skips the second factor."""
+    now = now or utcnow()
     assert account.id is not None
     if two_factor_enrolled(db, account.id):
         return LoginResult(account, _begin_challenge(db, account, next_url, now), True)

@@ -22,6 +22,7 @@ from forum.web.kit import (
     SESSION_COOKIE,
     TWO_FACTOR_PAGE,
     Ctx,
+    access_rules,
     form_errors,
     path_int,
     safe_next,
@@ -61,11 +62,13 @@ def save_profile(ctx: Ctx) -> Response:
             email=ctx.field("email").strip() or None,
             phone=ctx.field("phone").strip() or None,
             locale=ctx.field("locale", ctx.user.locale),
+            rules=access_rules(ctx),
+            ip=ctx.client_ip(),
         )
     except Invalid as exc:
         ctx.db.rollback()
         return _profile(ctx, 400, form_errors(ctx, exc))
-    return ctx.redirect("/saya/profil", "saved")
+    return ctx.redirect("/saya/profil", "email-change-asked" if ctx.user.pending_email else "saved")
 
 
 @view(login=True)

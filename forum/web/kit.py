@@ -76,6 +76,15 @@ FLASHES: dict[str, str] = {
         "Two-factor authentication of the account is reset and its sessions ended; it sets "
         "it up again at its next login."
     ),
+    "password-reset": N_(
+        "Your new password is set and every device was logged out. Log in with it now."
+    ),
+    "email-confirmed": N_("Thank you! Your email address is confirmed."),
+    "email-changed": N_("Your new email address is confirmed and replaces the old one."),
+    "confirmation-sent": N_("We sent a new confirmation mail. Look in your inbox (and spam)."),
+    "email-change-asked": N_(
+        "Saved. Your new email address takes effect once you confirm it: we sent it a mail."
+    ),
     "2fa-disabled": N_("Two-factor authentication is off. Other devices are logged out."),
     "2fa-recovery-used": N_(
         "You logged in with a recovery code; it cannot be used again. Generate new codes "
@@ -268,6 +277,20 @@ class Ctx:
                 window=timedelta(seconds=settings.rate_new_account_post_seconds),
                 message=N_("New accounts can post once every %(seconds)s seconds."),
             )
+
+
+def access_rules(ctx: Ctx) -> actions.AccessRules:
+    """The settings the access actions (confirmation, reset, sign-in codes) work with."""
+    settings = ctx.settings
+    return actions.AccessRules(
+        secret_key=settings.secret_key,
+        sealing_keys=settings.sealing_keys,
+        per_hour=settings.rate_access_mails_per_hour,
+        code_minutes=settings.login_code_minutes,
+        max_tries=settings.login_code_max_tries,
+        reset_minutes=settings.reset_link_minutes,
+        unconfirmed_days=settings.unconfirmed_account_days,
+    )
 
 
 def parse_int(value: str | None, default: int) -> int:

@@ -30,6 +30,7 @@ from forum.web.kit import (
     SESSION_COOKIE,
     TWO_FACTOR_PAGE,
     Ctx,
+    access_rules,
     checkbox,
     error_page,
     form_errors,
@@ -376,6 +377,8 @@ def register(ctx: Ctx) -> Response:
             password=ctx.field("password"),
             consent=checkbox(ctx, "consent"),
             locale=ctx.locale,
+            rules=access_rules(ctx),
+            ip=ctx.client_ip(),
         )
         token = _log_in(ctx, values["email"].strip() or values["phone"].strip()).token
     except Invalid as exc:

@@ -7,7 +7,7 @@ bulk decision over them failed whole. moderation.subscribers now closes such a c
 its contribution changes; this revision repairs the cases left behind, each with an audit row.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 import json
@@ -19,7 +19,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

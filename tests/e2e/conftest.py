@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ from playwright.sync_api import (
 )
 from sqlalchemy import make_url
 
+from tests.bots.conftest import FakeTelegram
 from tests.conftest import fresh_postgres_database
+from tests.scale_kit import Inbox, fake_smtp, fake_telegram, telegram_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -87,6 +90,10 @@ class Server:
     process: subprocess.Popen[bytes]
     env: dict[str, str] = field(default_factory=dict)
     two_factor_keys: dict[str, str] = field(default_factory=dict)
+    # What the server mailed (a real SMTP server on loopback: aiosmtpd).
+    mail: Inbox = field(default_factory=Inbox)
+    # The fake Telegram Bot API the server talks to (tests/bots/conftest.py).
+    telegram: FakeTelegram = field(default_factory=FakeTelegram)
     # The last 30-second step whose code each account used: the server refuses a code twice,
     # so a later login of the same person types the app's next code.
     used_steps: dict[str, int] = field(default_factory=dict)
@@ -107,6 +114,21 @@ class Server:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def mail_text(self, to: str, count: int, timeout: float = 120.0) -> str:
+        """The text of the ``count``-th mail to ``to``, waiting for the outbox to send it (after
+        the demo's notification mails and, at start, the search index's first build)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.mail.lock:
+                found = [m for m in self.mail.messages if m["To"] == to]
+            if len(found) >= count:
+                message = message_from_bytes(found[count - 1].as_bytes(), policy=policy.default)
+                part = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+                return str(part.get_content())
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no mail number {count} to {to}")
+            time.sleep(0.2)
+
 
 def _rembug(*args: str, env: dict[str, str]) -> None:
     rembug = Path(sys.executable).with_name("rembug")
@@ -119,6 +141,16 @@ def _rembug(*args: str, env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with fake_smtp() as (smtp_url, inbox), fake_telegram() as telegram:
+        yield from _serve(tmp_path_factory, smtp_url, inbox, telegram)
+
+
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_url: str,
+    inbox: Inbox,
+    telegram: FakeTelegram,
+) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("e2e-server")
     port = _free_port()
     env = {
@@ -131,6 +163,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         # Cheap hashes keep registration and logins quick; production keeps the defaults.
         "REMBUG_PASSWORD_HASH_TIME_COST": "1",
         "REMBUG_PASSWORD_HASH_MEMORY_KIB": "1024",
+        "REMBUG_SMTP_URL": smtp_url,
+        "REMBUG_EMAIL_FROM": "rembug@contoh.go.id",
+        **telegram_env(telegram),
     }
     _rembug("migrate", env=env)
     _rembug("demo", env=env)
@@ -164,7 +199,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 "rembug serve did not start:\n" + (data_dir / "serve.log").read_text()
             )
         time.sleep(0.2)
-    yield Server(base_url, data_dir, passwords, process, env, secrets)
+    yield Server(
+        base_url, data_dir, passwords, process, env, secrets, mail=inbox, telegram=telegram
+    )
     process.terminate()
     try:
         process.wait(timeout=15)

@@ -1,0 +1,132 @@
+"""Getting back into an account in Chromium, with JavaScript on and off: a citizen registers,
+confirms the address with the link of the mail the server sent (read from the suite's SMTP
+server), logs out, forgets the password, resets it with the mailed link, and logs in with the
+new one. Every page passes axe-core (Visit.check)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.bots.conftest import SECRET, load_fixture
+from tests.e2e.conftest import Server
+
+PASSWORD = "warga-rahasia-123"
+NEW_PASSWORD = "sandi-baru-yang-panjang-42"
+
+
+def _path(server: Server, text: str, prefix: str) -> str:
+    found = re.search(re.escape(server.base_url) + f"({prefix}/[A-Za-z0-9_-]+)", text)
+    assert found, text
+    return found.group(1)
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_register_confirm_forget_the_password_reset_it_and_log_in(
+    visit_factory, server: Server, js: bool
+) -> None:  # type: ignore[no-untyped-def]
+    email = f"lupa.sandi.{'js' if js else 'nojs'}@contoh.id"
+    citizen = visit_factory("citizen-access", js=js)
+    citizen.goto("/daftar", "register")
+    page = citizen.page
+    page.get_by_label("Nama", exact=True).fill("Warga Pelupa")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Kata sandi (minimal 8 karakter)").fill(PASSWORD)
+    page.get_by_label(re.compile("Saya menyetujui")).check()
+    citizen.submit("Buat akun", "registered")
+
+    confirm = _path(server, server.mail_text(email, 1), "/konfirmasi")
+    citizen.goto(confirm, "confirmation link")
+    citizen.submit("Konfirmasi alamat", "address confirmed")
+    expect(page.get_by_role("status")).to_contain_text("Alamat email Anda sudah dikonfirmasi")
+    citizen.submit("Keluar", "logged out")
+
+    citizen.goto("/masuk", "login page")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Lupa kata sandi?").click()
+    citizen.check("forgot the password")
+    page.get_by_label("Email", exact=True).fill(email)
+    citizen.submit("Kirim tautan", "reset link sent")
+    expect(page.locator("#reset-sent")).to_contain_text(email)
+
+    reset = _path(server, server.mail_text(email, 2), "/atur-ulang-sandi")
+    citizen.goto(reset, "reset link")
+    page.get_by_label("Kata sandi baru (minimal 8 karakter)").fill(NEW_PASSWORD)
+    citizen.submit("Simpan kata sandi baru", "password reset")
+    assert page.url.endswith("/masuk")
+    expect(page.get_by_role("status")).to_contain_text("Kata sandi baru Anda sudah disimpan")
+
+    citizen.login(email, NEW_PASSWORD)
+    expect(page.get_by_role("button", name="Keluar")).to_be_visible()
+    # The notice of the reset arrived too; the used link no longer works.
+    assert "diatur ulang" in server.mail_text(email, 3)
+    response = page.goto(server.url(reset))
+    assert response is not None and response.status == 400
+
+
+TELEGRAM_USER = 5234567890
+
+
+def _telegram_says(server: Server, text: str) -> None:
+    """The person writes to the bot: an update to the server's real webhook."""
+    update = load_fixture("message__text")
+    update["update_id"] = int(time.time() * 1000) % 2_000_000_000
+    update["message"]["text"] = text
+    update["message"]["from"]["id"] = update["message"]["chat"]["id"] = TELEGRAM_USER
+    response = httpx.post(
+        server.url("/webhooks/telegram"),
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+
+def _telegram_text(server: Server, containing: re.Pattern[str], after: int) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for text in server.telegram.texts(TELEGRAM_USER)[after:]:
+            if containing.search(text):
+                return text
+        time.sleep(0.2)
+    raise AssertionError(f"no Telegram message like {containing.pattern}")
+
+
+def test_sign_in_with_a_code_received_on_the_linked_telegram_chat(
+    visit_factory, server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    email = "kode.telegram@contoh.id"
+    citizen = visit_factory("citizen-telegram-code")
+    citizen.goto("/daftar", "register")
+    page = citizen.page
+    page.get_by_label("Nama", exact=True).fill("Warga Telegram")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Kata sandi (minimal 8 karakter)").fill(PASSWORD)
+    page.get_by_label(re.compile("Saya menyetujui")).check()
+    citizen.submit("Buat akun", "registered")
+    citizen.goto("/saya/chat", "link a chat")
+    citizen.submit("Tampilkan kode baru", "link code")
+    link_code = page.locator("p.code strong").inner_text()
+    before = len(server.telegram.texts(TELEGRAM_USER))
+    _telegram_says(server, f"/tautkan {link_code}")
+    _telegram_text(server, re.compile("tertaut"), before)
+    citizen.submit("Keluar", "logged out")
+
+    citizen.goto("/masuk", "login page")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Masuk dengan kode sekali pakai").click()
+    citizen.check("ask for a code")
+    page.get_by_label("Email atau nomor HP").fill(email)
+    page.get_by_label("Telegram").check()
+    before = len(server.telegram.texts(TELEGRAM_USER))
+    citizen.submit("Kirim kode", "enter the code")
+    message = _telegram_text(server, re.compile(r"(?<!\d)\d{6}(?!\d)"), before)
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", message)
+    assert code
+    page.get_by_label("Kode", exact=True).fill(code.group(1))
+    citizen.submit("Masuk", "signed in by code")
+    expect(page.get_by_role("button", name="Keluar")).to_be_visible()
