@@ -19,6 +19,8 @@ from bots.channels import ConsoleChannel
 from bots.config import SETTINGS, BotSettings
 from bots.delivery import SETTINGS as SETTINGS_KEY
 from bots.delivery import Pace, channels, deliver, register_channel
+from bots.email import wiring as email_wiring
+from bots.email.config import SETTINGS as EMAIL_SETTINGS
 from bots.guard import GUARD, FailureLimiter
 from bots.intake import (
     DRAIN_JOB,
@@ -80,6 +82,7 @@ def setup(services: Services) -> None:
         Pace(config.whatsapp_rate_overall, 1.0),
         Pace(1.0 / config.whatsapp_chat_interval, config.whatsapp_chat_burst),
     )
+    email_wiring.setup(services)
     register_processor(services, "telegram", TELEGRAM_PROCESSOR)
     register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
     services.job_handlers[DRAIN_JOB] = drain_job
@@ -102,6 +105,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
         Route("/webhooks/whatsapp", whatsapp_webhook.whatsapp_webhook, methods=["GET", "POST"]),
         *web.routes,
+        *email_wiring.routes(),
     ]
 
 
@@ -153,7 +157,7 @@ def check(settings: Settings) -> list[str]:
         ):
             if not value:
                 found.append(f"REMBUG_WHATSAPP_TOKEN is set but {name} is empty")
-    return found
+    return found + email_wiring.check(settings)
 
 
 def add_cli_commands(subparsers: Any) -> None:
@@ -172,6 +176,6 @@ PLUGIN = Plugin(
     lifespan=lifespan,
     check=check,
     check_online=webhook_problems,
-    settings=SETTINGS,
+    settings=SETTINGS + EMAIL_SETTINGS,
     cli=add_cli_commands,
 )

@@ -29,6 +29,7 @@ class Channel(StrEnum):
     web = "web"
     telegram = "telegram"
     whatsapp = "whatsapp"
+    email = "email"
 
 
 class ConsultationStatus(StrEnum):
