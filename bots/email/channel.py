@@ -69,7 +69,8 @@ class EmailChannel:
         try:
             await asyncio.to_thread(email.send, self.smtp_url, mail)
         except smtplib.SMTPRecipientsRefused as exc:
-            return SendResult(Outcome.permanent, error=f"refused: {exc.recipients}"[:300])
+            outcome = Outcome.transient if _temporary(exc) else Outcome.permanent
+            return SendResult(outcome, error=f"refused: {exc.recipients}"[:300])
         except smtplib.SMTPResponseException as exc:
             outcome = Outcome.transient if 400 <= exc.smtp_code < 500 else Outcome.permanent
             return SendResult(outcome, error=f"{exc.smtp_code} {exc.smtp_error!r}"[:300])
@@ -81,6 +82,12 @@ class EmailChannel:
 
     async def aclose(self) -> None:
         return None
+
+
+def _temporary(exc: smtplib.SMTPRecipientsRefused) -> bool:
+    """Every recipient was refused for now (4xx: greylisting, a full mailbox), not for good."""
+    codes = [code for code, _ in exc.recipients.values()]
+    return bool(codes) and all(400 <= code < 500 for code in codes)
 
 
 def queue_answer(
@@ -129,6 +136,8 @@ def make_answer_handler(smtp_url: str, sender: str) -> Any:
         try:
             email.send(url, mail)
         except smtplib.SMTPRecipientsRefused as exc:
+            if _temporary(exc):
+                raise
             raise PermanentError(f"recipient refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:
