@@ -103,14 +103,14 @@ def mail(
             f"{AUTHSERV}; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; "
             f"dmarc=pass header.from={domain}"
         )
-    for name, value in (headers or {}).items():
-        message[name] = value
     if text is not None:
         message.set_content(text, charset=charset)
         if html is not None:
             message.add_alternative(html, subtype="html")
     elif html is not None:
         message.set_content(html, subtype="html", charset=charset)
+    for name, value in (headers or {}).items():  # after the content: it resets Content-*
+        message[name] = value
     return message
 
 

@@ -138,3 +138,24 @@ def test_rembug_email_poll_once(services: Services, dovecot: Dovecot) -> None:
         timeout=120,
     )
     assert wrong.returncode == 1 and "login" in wrong.stdout.lower()
+
+
+def test_replying_to_the_confirmation_mail_with_its_code_confirms(
+    services: Services, dovecot: Dovecot, inbox: Inbox
+) -> None:
+    dovecot.append(mail(subject="Trotoar rusak di Jalan Sudirman").as_bytes())
+    take_in(services)
+    (confirmation,) = sent(inbox)
+    assert confirmation["Message-ID"].strip().startswith("<rembug.konfirmasi.")
+    reply = mail(
+        subject=f"Re: {confirmation['Subject']}",
+        text=f"Ya, ini saya. Kodenya {code_in(confirmation)}\n\n> {confirmation['Subject']}\n",
+        headers={"In-Reply-To": confirmation["Message-ID"]},
+    )
+    dovecot.append(reply.as_bytes())
+    take_in(services)
+    rows = submissions(services)
+    assert len(rows) == 1 and rows[0].status == "entered"  # the reply itself is no aspiration
+    with services.db.read() as db:
+        aspiration = db.get(Aspiration, rows[0].aspiration_id)
+    assert aspiration is not None and aspiration.title == "Trotoar rusak di Jalan Sudirman"
