@@ -43,3 +43,8 @@ METRIC_READINGS = "metric_readings"
 # list[tuple[str, Callable[[Services], None]]]: named readiness checks for /readyz (the
 # search index); a check raises when the part it checks cannot serve.
 READINESS_CHECKS = "readiness_checks"
+
+# list[Callable[[Session, Comment | Aspiration, str], list[str]]]: lines about a contribution
+# for the moderator's case page, in the given locale (the email channel lists a mail's
+# attachments there: kept for the moderator, never published).
+CASE_NOTES = "case_notes"

@@ -588,3 +588,42 @@ def _answer_problem(services: Services, db: Session, mail: ParsedMail, locale: s
             locale,
             N_("We could not read your mail. Please send it again as plain text."),
         )
+
+
+# --- for the moderator -----------------------------------------------------------------------
+
+
+def case_notes(db: Session, item: Aspiration | Comment, locale: str) -> list[str]:
+    """forum.extensions.CASE_NOTES: a contribution that came by mail says so on the case
+    page, with the mail's attachments (kept for the moderator, not published) and the
+    ticket a follow-up is about."""
+    column = (
+        EmailSubmission.aspiration_id
+        if isinstance(item, Aspiration)
+        else EmailSubmission.comment_id
+    )
+    submission = db.exec(select(EmailSubmission).where(column == item.id)).first()
+    if submission is None:
+        return []
+    lines = [
+        gettext(
+            locale,
+            N_("Sent by email (%(auth)s)."),
+            auth=gettext(locale, N_("authenticated sender"))
+            if submission.authenticated
+            else gettext(locale, N_("address confirmed by link or code")),
+        )
+    ]
+    if submission.kind == "followup":
+        lines.append(gettext(locale, N_("Follow-up to %(ticket)s"), ticket=submission.target))
+    for attachment in json.loads(submission.attachments or "[]"):
+        lines.append(
+            gettext(
+                locale,
+                N_("Attachment (not published): %(name)s, %(type)s, %(size)s bytes"),
+                name=attachment.get("name") or "-",
+                type=attachment.get("content_type", ""),
+                size=attachment.get("size", 0),
+            )
+        )
+    return lines

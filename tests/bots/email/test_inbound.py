@@ -25,7 +25,7 @@ from tests.bots.email.conftest import (
     text_of,
 )
 from tests.bots.email.dovecot import Dovecot
-from tests.conftest import CSRF_RE, World
+from tests.conftest import CSRF_RE, Browser, World
 from tests.scale_kit import Inbox
 
 
@@ -145,8 +145,9 @@ def test_a_forged_authentication_result_does_not_skip_the_confirmation(
 
 
 def test_attachments_are_listed_for_the_moderator_and_not_published(
-    services: Services, dovecot: Dovecot, inbox: Inbox, client: TestClient
+    services: Services, dovecot: Dovecot, inbox: Inbox, world: World, browser: Browser
 ) -> None:
+    client = browser.client
     message = mail(subject="Sampah menumpuk di sungai", authenticated=True)
     message.add_attachment(
         b"\x89PNG\r\n" + b"0" * 2048, maintype="image", subtype="png", filename="sungai.png"
@@ -167,6 +168,12 @@ def test_attachments_are_listed_for_the_moderator_and_not_published(
     ]
     assert listed[0]["size"] == 2054
     assert submission.aspiration_id == aspiration.id
+    # The moderator's case page lists them; the public page of the ticket does not.
+    browser.login(world.moderator)
+    page = browser.get(f"/moderation/kasus/{_case.id}")
+    assert page.status_code == 200
+    assert "sungai.png" in page.text and "laporan warga.pdf" in page.text
+    assert "Dikirim lewat surel" in page.text and "tidak dipublikasikan" in page.text
 
 
 def test_mail_in_iso_8859_1_and_windows_1252_reads_right(
