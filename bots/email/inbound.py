@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS_KEY = "bots.email.settings"  # services.extensions: EmailSettings
 RATE_WINDOW = timedelta(hours=1)
+CONFIRMATION_MAIL_EVERY = timedelta(hours=1)  # per address, while submissions wait
 CONFIRM_PATH = "/email/konfirmasi"
 
 
@@ -265,12 +266,29 @@ def _code_hash(code: str) -> str:
 
 
 def _ask_confirmation(services: Services, db: Session, submission: EmailSubmission) -> None:
+    """Mail a link and a code. At most one such mail per address and hour: confirming enters
+    every waiting submission of the address, and a forged sender's real owner (or a mailbox
+    of someone who never wrote) is not flooded."""
+    now = utcnow()
+    recent = db.exec(
+        select(func.count())
+        .select_from(EmailSubmission)
+        .where(
+            EmailSubmission.address == submission.address,
+            EmailSubmission.status == SubmissionStatus.waiting,
+            col(EmailSubmission.id) != submission.id,
+            col(EmailSubmission.token_hash).is_not(None),
+            col(EmailSubmission.created_at) > now - CONFIRMATION_MAIL_EVERY,
+        )
+    ).one()
+    submission.expires_at = now + CONFIRM_TTL
+    db.add(submission)
+    if int(recent):
+        return
     token = secrets.token_urlsafe(24)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     submission.token_hash = _hash(token)
     submission.code_hash = _code_hash(code)
-    submission.expires_at = utcnow() + CONFIRM_TTL
-    db.add(submission)
     base = services.settings.base_url
     text = gettext(
         submission.locale,
@@ -309,6 +327,21 @@ def find_waiting(db: Session, *, token: str = "", code: str = "") -> EmailSubmis
     if found is None or (found.expires_at is not None and found.expires_at <= utcnow()):
         return None
     return found
+
+
+def expire_waiting(services: Services) -> int:
+    """Scheduler hook (forum.extensions.PERIODIC): submissions never confirmed within
+    CONFIRM_TTL are expired (their text stays for the record; nothing is published)."""
+    with services.db.write() as db:
+        result = db.execute(
+            update(EmailSubmission)
+            .where(
+                col(EmailSubmission.status) == SubmissionStatus.waiting,
+                col(EmailSubmission.expires_at) <= utcnow(),
+            )
+            .values(status=SubmissionStatus.expired, token_hash=None, code_hash=None)
+        )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def confirm(services: Services, db: Session, submission: EmailSubmission) -> list[EmailSubmission]:

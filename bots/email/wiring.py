@@ -12,9 +12,9 @@ from starlette.routing import BaseRoute
 from bots.delivery import Pace, register_channel
 from bots.email.channel import ANSWER_JOB, CHANNEL, EmailChannel, make_answer_handler
 from bots.email.config import EmailSettings
-from bots.email.inbound import SETTINGS_KEY, case_notes, handle_mail
+from bots.email.inbound import SETTINGS_KEY, case_notes, expire_waiting, handle_mail
 from bots.intake import Processor, register_processor
-from forum.extensions import CASE_NOTES
+from forum.extensions import CASE_NOTES, PERIODIC
 from forum.services import Services
 from forum.settings import Settings
 
@@ -30,6 +30,7 @@ def setup(services: Services) -> None:
     register_processor(services, CHANNEL, Processor(handle_mail))
     services.job_handlers[ANSWER_JOB] = make_answer_handler(settings.smtp_url, settings.email_from)
     services.extensions.setdefault(CASE_NOTES, []).append(case_notes)
+    services.extensions.setdefault(PERIODIC, []).append(expire_waiting)
 
 
 def routes() -> list[BaseRoute]:

@@ -292,15 +292,40 @@ def test_a_crash_between_storing_and_flagging_replays_harmlessly(
     assert len(sent(inbox)) == 1  # one confirmation mail
 
 
-def test_too_many_mails_from_one_sender_are_ignored(
-    services: Services, dovecot: Dovecot, inbox: Inbox
+def test_too_many_mails_from_one_sender_are_ignored_and_one_confirmation_covers_all(
+    services: Services, dovecot: Dovecot, inbox: Inbox, client: TestClient
 ) -> None:
     limit = 10
     for i in range(limit + 2):
         dovecot.append(mail(subject=f"Aspirasi nomor {i}").as_bytes())
     take_in(services)
     assert len(submissions(services)) == limit
-    assert len(sent(inbox)) == limit
+    (confirmation,) = sent(inbox)  # one mail, not one per submission
+    _confirm_by_link(client, link_in(confirmation))
+    assert len(_queue(services)) == limit
+    assert {s.status for s in submissions(services)} == {SubmissionStatus.entered}
+
+
+def test_unconfirmed_submissions_expire(
+    services: Services, dovecot: Dovecot, inbox: Inbox, client: TestClient
+) -> None:
+    from datetime import timedelta
+
+    from bots.email.inbound import expire_waiting
+    from bots.email.models import EmailSubmission
+    from forum.models import utcnow
+
+    dovecot.append(mail().as_bytes())
+    take_in(services)
+    link = link_in(sent(inbox)[0])
+    with services.db.write() as db:
+        row = db.exec(select(EmailSubmission)).one()
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.add(row)
+    assert expire_waiting(services) == 1
+    assert submissions(services)[0].status == SubmissionStatus.expired
+    assert client.get("/" + link.split("://", 1)[1].split("/", 1)[1]).status_code == 404
+    assert _queue(services) == []
 
 
 def test_bad_input_gets_a_short_answer_in_the_senders_language(
