@@ -160,6 +160,7 @@ def handle_mail(services: Services, db: Session, raw: str) -> None:
         own_addresses=own_addresses(services),
         trusted_authserv=config.trusted_authserv,
         max_bytes=config.max_bytes,
+        too_large=bool(stored.get("too_large")),
     )
     where = f"uid {stored.get('uidvalidity')}/{stored.get('uid')} {mail.message_id or '-'}"
     if mail.automatic:

@@ -101,10 +101,10 @@ def platform_id(raw: bytes, uidvalidity: int, uid: int) -> tuple[str, str]:
     return key, chat
 
 
-def _fetch(imap: imaplib.IMAP4, uids: list[bytes], max_bytes: int) -> dict[int, bytes]:
-    """UID → the message; over ``max_bytes`` only its header (the processor answers that it
-    was too large)."""
-    found: dict[int, bytes] = {}
+def _fetch(imap: imaplib.IMAP4, uids: list[bytes], max_bytes: int) -> dict[int, tuple[bytes, bool]]:
+    """UID → (the message, whether it is too large): over ``max_bytes`` only its header is
+    fetched (the processor answers that it was too large)."""
+    found: dict[int, tuple[bytes, bool]] = {}
     status, data = imap.uid("FETCH", b",".join(uids).decode(), "(RFC822.SIZE)")
     sizes = {}
     for line in data:
@@ -121,10 +121,7 @@ def _fetch(imap: imaplib.IMAP4, uids: list[bytes], max_bytes: int) -> dict[int, 
             continue
         for item in data:
             if isinstance(item, tuple) and len(item) == 2:
-                raw = bytes(item[1])
-                if part.endswith("[HEADER]"):
-                    raw += b"\r\n" + b"x" * (max_bytes + 1)  # marked too large for the parser
-                found[number] = raw
+                found[number] = (bytes(item[1]), part.endswith("[HEADER]"))
     return found
 
 
@@ -141,12 +138,13 @@ def take_new(
         batch = uids[start : start + FETCH_BATCH]
         messages = _fetch(imap, batch, config.max_bytes)
         incoming = []
-        for uid, raw in messages.items():
+        for uid, (raw, too_large) in messages.items():
             key, chat = platform_id(raw, uidvalidity, uid)
             body = {
                 "uidvalidity": uidvalidity,
                 "uid": uid,
                 "folder": config.imap_folder,
+                "too_large": too_large,
                 "raw": base64.b64encode(raw).decode("ascii"),
             }
             incoming.append(Incoming(CHANNEL, key, chat, json.dumps(body)))

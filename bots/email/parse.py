@@ -60,10 +60,16 @@ class ParsedMail:
 
 
 def read(
-    raw: bytes, *, own_addresses: set[str], trusted_authserv: str, max_bytes: int
+    raw: bytes,
+    *,
+    own_addresses: set[str],
+    trusted_authserv: str,
+    max_bytes: int,
+    too_large: bool = False,
 ) -> ParsedMail:
-    """Everything the channel decides on, from the message as the server stored it."""
-    too_large = len(raw) > max_bytes
+    """Everything the channel decides on, from the message as the server stored it
+    (``too_large``: the poller fetched only the header of a message over the limit)."""
+    too_large = too_large or len(raw) > max_bytes
     if too_large:  # only the header is looked at
         raw = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\r\n\r\n"
     message = message_from_bytes(raw, policy=policy.default)
@@ -133,13 +139,10 @@ def automatic_reason(message: Message, sender: str, own: set[str]) -> str:
     auto = _header(message, "Auto-Submitted").lower()
     if auto and auto.split(";", 1)[0].strip() != "no":
         return "auto-submitted"
-    if any(
-        _header(message, h) for h in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
-    ):
-        if _header(message, "X-Auto-Response-Suppress").lower() not in ("", "none"):
-            return "auto-reply"
-        if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
-            return "auto-reply"
+    # X-Auto-Response-Suppress is not one of these: Exchange also sets it on mail people
+    # write, and ignoring it would drop their aspiration without a word.
+    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+        return "auto-reply"
     if _header(message, "Return-Path") in ("<>", "") and message.get("Return-Path") is not None:
         return "bounce"
     if message.get_content_type() == "multipart/report":
