@@ -21,7 +21,7 @@ from forum.models import Aspiration, Comment
 from forum.services import Services
 from tests.bots.email.conftest import OURS, code_in, mail, run_worker, sent, submissions, take_in
 from tests.bots.email.dovecot import Dovecot
-from tests.conftest import CSRF_RE, World
+from tests.conftest import CSRF_RE, Browser, World
 from tests.moderation.conftest import Make
 from tests.scale_kit import Inbox
 
@@ -159,3 +159,25 @@ def test_replying_to_the_confirmation_mail_with_its_code_confirms(
     with services.db.read() as db:
         aspiration = db.get(Aspiration, rows[0].aspiration_id)
     assert aspiration is not None and aspiration.title == "Trotoar rusak di Jalan Sudirman"
+
+
+def test_officials_can_filter_their_desk_by_the_email_channel(
+    services: Services, dovecot: Dovecot, inbox: Inbox, world: World, browser: Browser
+) -> None:
+    dovecot.append(mail(subject="Drainase tersumbat di pasar", authenticated=True).as_bytes())
+    take_in(services)
+    _confirm_with_code(browser.client, code_in(sent(inbox)[0]))
+    (row,) = submissions(services)
+    with services.db.write() as db:
+        aspiration = db.get(Aspiration, row.aspiration_id)
+        assert aspiration is not None
+        actions.publish_aspiration(db, world.moderator, aspiration)
+        actions.route_aspiration(
+            db, world.moderator, aspiration, agency_id=world.agency.id or 0, reason=""
+        )
+    browser.login(world.official)
+    by_mail = browser.get("/instansi?kanal=email")
+    assert by_mail.status_code == 200
+    assert '<option value="email" selected>' in by_mail.text
+    assert "Drainase tersumbat di pasar" in by_mail.text
+    assert "Drainase tersumbat di pasar" not in browser.get("/instansi?kanal=web").text
