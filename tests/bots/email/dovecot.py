@@ -1,6 +1,8 @@
 """A real Dovecot IMAP server on loopback for the tests (Debian's dovecot-imapd), with its own
 configuration in a temporary folder and one test mailbox. Tests put real RFC 5322 messages in
-with IMAP APPEND, as a mail server's delivery would."""
+with IMAP APPEND, as a mail server's delivery would. Starting it takes root (as CI runs
+scripts/test): Dovecot's own processes run as its users ``dovecot`` and ``dovenull``, and the
+mailbox belongs to ``dovecot``."""
 
 from __future__ import annotations
 
