@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 SETTINGS_KEY = "bots.email.settings"  # services.extensions: EmailSettings
 RATE_WINDOW = timedelta(hours=1)
+# Our notification mails' List-Unsubscribe names mailto:<REMBUG_EMAIL_FROM>?subject=unsubscribe.
+UNSUBSCRIBE_SUBJECTS = {"unsubscribe", "berhenti", "berhenti langganan"}
 CONFIRMATION_MAIL_EVERY = timedelta(hours=1)  # per address, while submissions wait
 CONFIRM_PATH = "/email/konfirmasi"
 
@@ -172,6 +174,9 @@ def handle_mail(services: Services, db: Session, raw: str) -> None:
     if not _within_rate(db, mail.sender, config.rate_per_hour):
         log.warning("mail %s from a sender over %s/hour: ignored", where, config.rate_per_hour)
         return
+    if title_of(mail.subject).lower() in UNSUBSCRIBE_SUBJECTS:
+        _unsubscribe(services, db, mail)
+        return
     row, identity = take_address(db, mail.sender, mail.sender_name, mail.language)
     locale = identity.locale
     if mail.problem:
@@ -253,6 +258,41 @@ def _target_of(services: Services, db: Session, mail: ParsedMail) -> tuple[str, 
         if consultation:
             return "comment", consultation.group(1)
     return "aspiration", ""
+
+
+def _unsubscribe(services: Services, db: Session, mail: ParsedMail) -> None:
+    """The mailto: of List-Unsubscribe (a mail program's unsubscribe button). Authenticated
+    mail turns the account's notification mail off at once; otherwise the account's own
+    address gets the one-click link (the From address alone must not unsubscribe anyone)."""
+    account = db.exec(select(Account).where(func.lower(Account.email) == mail.sender)).first()
+    if account is None or not account.email:
+        log.info("unsubscribe mail from an address without an account: nothing to do")
+        return
+    if mail.authentication:
+        forum_actions.unsubscribe_email(db, account)
+        return
+    if not account.notify_email:
+        return
+    link = (
+        f"{services.settings.base_url}{email.UNSUBSCRIBE_PATH}/"
+        f"{email.unsubscribe_token(services.settings.secret_key, account)}"
+    )
+    queue_answer(
+        db,
+        sender=services.settings.email_from,
+        to=account.email,
+        subject=gettext(account.locale, N_("Stop Rembug's notification mail")),
+        text=gettext(
+            account.locale,
+            N_(
+                "To stop the notification mail of your Rembug account, open %(link)s and "
+                "press the button."
+            ),
+            link=link,
+        ),
+        locale=account.locale,
+        in_reply_to=mail.message_id,
+    )
 
 
 # --- confirmation ----------------------------------------------------------------------------

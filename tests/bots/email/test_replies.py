@@ -181,3 +181,32 @@ def test_officials_can_filter_their_desk_by_the_email_channel(
     assert '<option value="email" selected>' in by_mail.text
     assert "Drainase tersumbat di pasar" in by_mail.text
     assert "Drainase tersumbat di pasar" not in browser.get("/instansi?kanal=web").text
+
+
+def test_the_mailto_unsubscribe_of_our_mails_is_honoured_and_never_an_aspiration(
+    services: Services, dovecot: Dovecot, inbox: Inbox, world: World
+) -> None:
+    from forum.models import Account
+
+    # Not authenticated: the account's own address gets the one-click link, nothing else.
+    dovecot.append(
+        mail(sender=f"<{world.citizen.email}>", subject="unsubscribe", text="").as_bytes()
+    )
+    take_in(services)
+    (link_mail,) = sent(inbox)
+    assert "/berhenti-langganan/" in str(
+        link_mail.get_body(preferencelist=("plain",)).get_content()
+    )
+    with services.db.read() as db:
+        assert db.get(Account, world.citizen.id).notify_email  # type: ignore[union-attr]
+    # Authenticated by the trusted server: off at once, recorded.
+    dovecot.append(
+        mail(
+            sender=f"<{world.citizen.email}>", subject="unsubscribe", text="", authenticated=True
+        ).as_bytes()
+    )
+    take_in(services)
+    with services.db.read() as db:
+        account = db.get(Account, world.citizen.id)
+    assert account is not None and not account.notify_email and account.email_unsubscribed_at
+    assert submissions(services) == []
