@@ -51,26 +51,30 @@ class Pass:
 
 
 def connect(config: EmailSettings) -> imaplib.IMAP4:
+    """A logged-in session; the connection is closed again when TLS or the login fails."""
     if not config.imap_host:
         raise MailboxError("REMBUG_IMAP_HOST is not set")
     context = ssl.create_default_context()
+    if config.imap_tls == "tls":
+        imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+            config.imap_host, config.imap_port, ssl_context=context, timeout=60
+        )
+    else:
+        imap = imaplib.IMAP4(config.imap_host, config.imap_port, timeout=60)
     try:
-        if config.imap_tls == "tls":
-            imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                config.imap_host, config.imap_port, ssl_context=context, timeout=60
-            )
-        else:
-            imap = imaplib.IMAP4(config.imap_host, config.imap_port, timeout=60)
-            if config.imap_tls == "starttls":
-                if "STARTTLS" not in imap.capabilities:
-                    imap.shutdown()
-                    raise MailboxError(
-                        f"{config.imap_host} does not offer STARTTLS (REMBUG_IMAP_TLS=starttls)"
-                    )
-                imap.starttls(ssl_context=context)
+        if config.imap_tls == "starttls":
+            if "STARTTLS" not in imap.capabilities:
+                raise MailboxError(
+                    f"{config.imap_host} does not offer STARTTLS (REMBUG_IMAP_TLS=starttls)"
+                )
+            imap.starttls(ssl_context=context)
         imap.login(config.imap_user, config.imap_password)
     except imaplib.IMAP4.error as exc:
+        imap.shutdown()
         raise MailboxError(f"IMAP login to {config.imap_host} failed: {exc}") from exc
+    except BaseException:
+        imap.shutdown()
+        raise
     return imap
 
 

@@ -210,3 +210,18 @@ def test_the_mailto_unsubscribe_of_our_mails_is_honoured_and_never_an_aspiration
         account = db.get(Account, world.citizen.id)
     assert account is not None and not account.notify_email and account.email_unsubscribed_at
     assert submissions(services) == []
+
+
+def test_starttls_is_refused_rather_than_logging_in_unencrypted(
+    services: Services, dovecot: Dovecot
+) -> None:
+    import pytest
+
+    from bots.email.mailbox import MailboxError
+
+    config = replace(EmailSettings.read(services.settings), imap_tls="starttls")
+    with pytest.raises(MailboxError, match="does not offer STARTTLS"):
+        connect(config)  # this throwaway Dovecot has ssl = no
+    wrong = replace(EmailSettings.read(services.settings), imap_password="salah")
+    with pytest.raises(MailboxError, match="login"):
+        connect(wrong)
