@@ -22,6 +22,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     actions.add_parser("poll", help="development: long-poll instead of the webhook").set_defaults(
         func=cmd_poll
     )
+    from bots.email.wiring import add_commands as add_email_commands
+
+    add_email_commands(sub)
 
 
 def cmd_set_webhook(args: argparse.Namespace) -> int:

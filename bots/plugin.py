@@ -20,6 +20,8 @@ from bots.channels import ConsoleChannel
 from bots.config import SETTINGS, BotSettings
 from bots.delivery import SETTINGS as SETTINGS_KEY
 from bots.delivery import Pace, channels, deliver, register_channel
+from bots.email import wiring as email_wiring
+from bots.email.config import SETTINGS as EMAIL_SETTINGS
 from bots.guard import GUARD, FailureLimiter
 from bots.intake import (
     DRAIN_JOB,
@@ -86,6 +88,7 @@ def setup(services: Services) -> None:
         Pace(1.0 / config.whatsapp_chat_interval, config.whatsapp_chat_burst),
     )
     sms.setup(services, console=config.mode == "console")
+    email_wiring.setup(services)
     register_processor(services, "telegram", TELEGRAM_PROCESSOR)
     register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
     services.job_handlers[DRAIN_JOB] = drain_job
@@ -111,6 +114,7 @@ def routes(services: Services) -> list[BaseRoute]:
         Route("/webhooks/whatsapp", whatsapp_webhook.whatsapp_webhook, methods=["GET", "POST"]),
         *sms.routes(),
         *web.routes,
+        *email_wiring.routes(),
     ]
 
 
@@ -171,7 +175,7 @@ def check(settings: Settings) -> list[str]:
         finally:
             store.close()
     found += sms.check(settings)
-    return found
+    return found + email_wiring.check(settings)
 
 
 def add_cli_commands(subparsers: Any) -> None:
@@ -190,6 +194,6 @@ PLUGIN = Plugin(
     lifespan=lifespan,
     check=check,
     check_online=webhook_problems,
-    settings=SETTINGS + SMS_SETTINGS,
+    settings=SETTINGS + SMS_SETTINGS + EMAIL_SETTINGS,
     cli=add_cli_commands,
 )

@@ -57,3 +57,7 @@ ACCOUNT_DATA = "account_data"
 # channel, in the caller's transaction, and returns False when the account has none there
 # (the person sees the same answer either way). Email codes are the core's own.
 LOGIN_CODE_SENDERS = "login_code_senders"
+# list[Callable[[Session, Comment | Aspiration, str], list[str]]]: lines about a contribution
+# for the moderator's case page, in the given locale (the email channel lists a mail's
+# attachments there: kept for the moderator, never published).
+CASE_NOTES = "case_notes"

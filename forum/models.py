@@ -30,6 +30,7 @@ class Channel(StrEnum):
     telegram = "telegram"
     whatsapp = "whatsapp"
     sms = "sms"
+    email = "email"
 
 
 class ConsultationStatus(StrEnum):

@@ -13,6 +13,7 @@ from forum import ratelimit
 from forum.bulk import BulkResult
 from forum.errors import N_, Invalid, NotFound
 from forum.exports import export_format, export_response
+from forum.extensions import CASE_NOTES
 from forum.models import Aspiration, Comment, Role, utcnow
 from forum.queries import access_comment, can_see_aspiration
 from forum.validation import parse_local_datetime
@@ -169,10 +170,16 @@ def _case_page(
     if case is None:
         raise NotFound(N_("This case does not exist."))
     case_view = queries.case_view(ctx.db, case)
+    notes = [
+        line
+        for hook in ctx.services.extensions.get(CASE_NOTES, [])
+        for line in hook(ctx.db, case_view.item, ctx.locale)
+    ]
     return ctx.render(
         "moderation/case.html",
         status_code=status_code,
         v=case_view,
+        notes=notes,
         fields=[
             (h, _highlight(h.text, h.spans, SCREEN_LABELS, ctx)) for h in case_view.highlighted()
         ],

@@ -18,6 +18,7 @@ from forum.exports import export_format, export_response
 from forum.models import (
     Agency,
     Aspiration,
+    Channel,
     Comment,
     Consultation,
     ConsultationStatus,
@@ -31,6 +32,7 @@ from forum.web.kit import Ctx, checkbox, form_errors, parse_int, path_int, safe_
 from forum.web.pages import render_aspiration
 
 STAFF = (Role.official, Role.admin)
+CHANNELS = tuple(c.value for c in Channel)  # the desk's channel filter: every channel there is
 
 
 def _ticket(ctx: Ctx) -> Aspiration:
@@ -186,9 +188,7 @@ def _desk_filters(ctx: Ctx) -> reports.DeskFilters:
         status=ctx.query("status"),
         category_id=ctx.query_int("kategori", 0) or None,
         region_id=ctx.query_int("wilayah", 0) or None,
-        channel=ctx.query("kanal")
-        if ctx.query("kanal") in ("web", "telegram", "whatsapp", "sms")
-        else "",
+        channel=ctx.query("kanal") if ctx.query("kanal") in CHANNELS else "",
         consultation_id=ctx.query_int("konsultasi", 0) or None,
     )
 
@@ -212,6 +212,7 @@ def desk(ctx: Ctx) -> Response:
     return ctx.render(
         "agency/desk.html",
         agency=agency,
+        channels=CHANNELS,
         agencies=queries.list_agencies(ctx.db) if ctx.user and ctx.user.role == Role.admin else [],
         kind=kind,
         filters=filters,

@@ -1,6 +1,7 @@
 """The ChatChannel contract: every implementation (Telegram against the fake Bot API, WhatsApp
-against the fake Graph API, SMS against the fake Twilio-compatible provider, the console and
-the recording channel) sends text with menus and reports outcomes instead of raising."""
+against the fake Graph API, SMS against the fake Twilio-compatible provider, email against a
+real SMTP server (aiosmtpd), the console and the recording channel) sends text with menus and
+reports outcomes instead of raising."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
@@ -22,6 +25,7 @@ from bots.channels import (
     SendResult,
     capabilities_of,
 )
+from bots.email.channel import EmailChannel
 from bots.messages import MAX_TEXT, Button, Outbound, split_text
 from bots.sms.channel import SmsChannel
 from bots.sms.segments import to_gsm7
@@ -39,6 +43,7 @@ from tests.bots.whatsapp_fake import (
     choices_of,
     text_of,
 )
+from tests.scale_kit import Controller, free_port
 
 
 @dataclass
@@ -177,12 +182,90 @@ def sms_harness(fake: FakeTwilio, caplog: Any) -> Harness:
     return Harness(SmsChannel(gateway, max_segments=3), received, fail, to_gsm7)
 
 
+class ScriptedSmtp:
+    """aiosmtpd handler: keeps what it accepted; ``refuse`` scripts the next RCPT's answer."""
+
+    def __init__(self) -> None:
+        self.accepted: list[bytes] = []
+        self.refusals: list[str] = []
+        self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.accepted.clear()
+            self.refusals.clear()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        with self.lock:
+            if self.refusals:
+                return self.refusals.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.accepted.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[tuple[str, ScriptedSmtp]]:
+    handler = ScriptedSmtp()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", handler
+    finally:
+        controller.stop()
+
+
+def email_harness(fake: tuple[str, ScriptedSmtp], caplog: Any) -> Harness:
+    """Mail has no buttons: the channel lists a menu's choices as numbered lines."""
+    url, smtp = fake
+    smtp.reset()
+
+    def received() -> list[tuple[str, str, list[list[str]]]]:
+        rows = []
+        with smtp.lock:
+            raw = list(smtp.accepted)
+        for content in raw:
+            mail: Any = message_from_bytes(content, policy=policy.default)
+            text = mail.get_body(preferencelist=("plain",)).get_content()
+            text = text.replace("\r\n", "\n").rstrip("\n")
+            head, _, tail = text.rpartition("\n\n")
+            labels = re.findall(r"^\d+\. (.+)$", tail, re.M)
+            if head and labels and len(labels) == len(tail.split("\n")):
+                text = head
+            else:
+                labels = []
+            chat = str(mail["To"]).removeprefix("chat").split("@", 1)[0]
+            rows.append((chat, text, [labels] if labels else []))
+        return rows
+
+    def fail(outcome: Outcome) -> None:
+        answer = {
+            Outcome.permanent: "550 5.1.1 No such mailbox",
+            Outcome.transient: "451 4.3.0 Try again later",
+        }[outcome]
+        with smtp.lock:
+            smtp.refusals.append(answer)
+
+    channel = EmailChannel(
+        url, "aspirasi@contoh.go.id", resolve=lambda chat_id: f"chat{chat_id}@warga.example"
+    )
+    return Harness(channel, received, fail)
+
+
 HARNESSES = {
     "sms": sms_harness,
     "telegram": telegram_harness,
     "whatsapp": whatsapp_harness,
     "recording": recording_harness,
     "console": console_harness,
+    "email": email_harness,
 }
 COMMON = (Outcome.rate_limited, Outcome.permanent, Outcome.transient)
 # What each platform can report (the console never fails; WhatsApp cannot tell a block from
@@ -192,9 +275,11 @@ FAILING = {
     "recording": (*COMMON, Outcome.blocked, Outcome.outside_window),
     "whatsapp": (*COMMON, Outcome.outside_window),
     "sms": (*COMMON, Outcome.blocked),
+    # SMTP has no rate-limit answer (a 4xx is retried like any transient refusal).
+    "email": (Outcome.permanent, Outcome.transient),
 }
 # The fake each harness talks to (else the Telegram one).
-FAKES = {"whatsapp": "fake_graph", "sms": "fake_twilio"}
+FAKES = {"whatsapp": "fake_graph", "sms": "fake_twilio", "email": "smtp_server"}
 
 
 def _harness(name: str, request: Any, caplog: Any) -> Harness:
