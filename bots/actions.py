@@ -302,7 +302,8 @@ def find_delivery_for_receipt(
     db: Session, channel: str, platform_message_id: str, ref: str
 ) -> ChatDelivery | None:
     """The delivery a platform receipt is about: by the platform's message id, else by our
-    attempt marker (``rembug:d<id>:a<n>``) when the send timed out before we learnt the id."""
+    attempt marker (``rembug:d<id>:a<n>:<stamp>``, ``attempt_ref``) when the send timed out
+    before we learnt the id."""
     if platform_message_id:
         found = db.exec(
             select(ChatDelivery).where(
@@ -313,12 +314,29 @@ def find_delivery_for_receipt(
         if found is not None:
             return found
     head, _, rest = ref.partition(":d")
-    delivery_id = rest.split(":", 1)[0]
+    delivery_id, _, tail = rest.partition(":")
+    stamp = tail.split(":")[1] if tail.count(":") >= 1 else ""
     if head == "rembug" and delivery_id.isdigit() and len(delivery_id) <= 12:
         found = db.get(ChatDelivery, int(delivery_id))
         if found is not None and found.channel == channel:
+            # A marker of an earlier life of this database (restored from a backup, made anew
+            # beside a platform or Gammu store that kept old reports) names another delivery.
+            if stamp and stamp != delivery_stamp(found):
+                return None
             return found
     return None
+
+
+def delivery_stamp(delivery: ChatDelivery) -> str:
+    """8 hex digits of the delivery's id and creation time (part of its attempt marker)."""
+    created = delivery.created_at.replace(tzinfo=None).isoformat(timespec="seconds")
+    return hashlib.sha256(f"{delivery.id}:{created}".encode()).hexdigest()[:8]
+
+
+def attempt_ref(delivery: ChatDelivery) -> str:
+    """``rembug:d<id>:a<attempt>:<stamp>``: sent with an attempt to platforms with receipts,
+    it comes back in their reports and names the delivery even when the send timed out."""
+    return f"rembug:d{delivery.id}:a{delivery.attempts + 1}:{delivery_stamp(delivery)}"
 
 
 def record_delivery_receipt(

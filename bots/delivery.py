@@ -164,7 +164,7 @@ def _take_slots(
                 return _Slot(delivery, wait)
         # The attempt's marker goes to the platform with the message and comes back in its
         # receipts; it names the delivery, so a receipt for a timed-out attempt is recognised.
-        ref = f"rembug:d{delivery.id}:a{delivery.attempts + 1}" if receipts else ""
+        ref = actions.attempt_ref(delivery) if receipts else ""
         return _Slot(
             delivery,
             0.0,

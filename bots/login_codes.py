@@ -3,8 +3,9 @@ package sends through the same delivery path as every other message (paced, retr
 
 A code's delivery is of kind ``login-code``: kept off the delivery pages, its text blanked once
 sent or failed, and on WhatsApp always sent as the authentication template
-(REMBUG_WHATSAPP_TEMPLATE_AUTH; Meta allows one-time codes only in such templates). SMS codes
-come with the SMS channel: it registers its own sender under "sms" the same way."""
+(REMBUG_WHATSAPP_TEMPLATE_AUTH; Meta allows one-time codes only in such templates). By SMS a
+code is one more SMS under the channel's cost controls (bots/sms/costs.py: the per-number daily
+cap and the daily budget count it and may hold it back; never after BERHENTI)."""
 
 from __future__ import annotations
 
@@ -57,5 +58,5 @@ def sender(channel: str) -> Callable[[Session, int, str, str], bool]:
 
 def register(services: Services) -> None:
     senders = services.extensions.setdefault(LOGIN_CODE_SENDERS, {})
-    for channel in ("telegram", "whatsapp"):
+    for channel in ("telegram", "whatsapp", "sms"):
         senders[channel] = sender(channel)

@@ -52,7 +52,7 @@ ROBOTS_DISALLOW = "robots_disallow"
 # a list of rows, shown on "All my data" and in its JSON after the core's.
 ACCOUNT_DATA = "account_data"
 # dict[str, Callable[[Session, int, str, str], bool]]: sign-in code senders by channel name
-# ("telegram", "whatsapp"; "sms" when the SMS channel lands): (db, account_id, code, locale)
+# ("telegram", "whatsapp", "sms"): (db, account_id, code, locale)
 # queues a message carrying the 6-digit sign-in ``code`` to the account's linked chat on that
 # channel, in the caller's transaction, and returns False when the account has none there
 # (the person sees the same answer either way). Email codes are the core's own.
