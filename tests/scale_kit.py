@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +163,19 @@ class Inbox:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages to one address so far, parsed with the modern email policy."""
+        with self.lock:
+            raw = [m.as_bytes() for m in self.messages if m["To"] == address]
+        return [message_from_bytes(r, policy=policy.default) for r in raw]  # type: ignore[misc]
+
+
+def text_of(mail: EmailMessage) -> str:
+    """The plain-text body of a mail."""
+    part = mail.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
 
 
 @contextmanager

@@ -36,6 +36,7 @@ from tests.scale_kit import (
     start_web,
     start_worker,
     telegram_env,
+    text_of,
     wait_until,
 )
 
@@ -48,6 +49,7 @@ pytestmark = pytest.mark.skipif(
 CITIZENS = 4
 ASPIRATIONS_EACH = 3
 CODE_RE = re.compile(r'<p class="code"><strong>([^<]+)</strong>')
+CONFIRM_CODE_RE = re.compile(r"\b(\d{6})\b")
 _update_ids = itertools.count(700_000_000)
 
 
@@ -117,6 +119,18 @@ def test_two_web_processes_and_two_workers_share_everything(world: World, tmp_pa
             mine = visitor.get(f"{there}/saya")
             assert mine.status_code == 200 and f"Warga Skala {i}" in mine.text
             citizens.append((visitor, email, 5_100_000_000 + i))
+
+        # Until an address is confirmed it gets no mail but the confirmation (a worker sends
+        # it); each citizen confirms with its code on the other web process.
+        for i, (visitor, email, _) in enumerate(citizens):
+            wait_until(lambda e=email: bool(inbox.to(e)), 60, f"a confirmation mail to {email}")
+            code = CONFIRM_CODE_RE.search(text_of(inbox.to(email)[0]))
+            assert code, "no confirmation code in the mail"
+            there = urls[(i + 1) % 2]
+            confirmed = visitor.submit(
+                f"{there}/saya/konfirmasi", f"{there}/saya/konfirmasi", {"code": code.group(1)}
+            )
+            assert confirmed.status_code == 303, confirmed.text
 
         # Each citizen links a Telegram chat: the code from one web process, the chat's
         # message through the other's webhook.
@@ -233,11 +247,13 @@ def test_two_web_processes_and_two_workers_share_everything(world: World, tmp_pa
         assert sum(title in t for t in texts) == 1, title
         assert sum(answers[title] in t for t in texts) == 1, title
 
-    # Email: one message per notification of an account with email on, none twice.
+    # Email: one confirmation per citizen and one message per notification of an account with
+    # email on, none twice.
     expected = Counter(account.email for _, account in notifications if account.notify_email)
+    expected.update(email for _, email, _ in citizens)
     received = Counter(str(m["To"]) for m in inbox.messages)
     assert received == expected
-    bodies = Counter((str(m["To"]), m.get_payload()) for m in inbox.messages)
+    bodies = Counter((to, text_of(m)) for to in received for m in inbox.to(to))
     assert max(bodies.values()) == 1, "an email arrived twice"
     for _, email, _ in citizens:  # received, published, routed, answered: per aspiration
         assert received[email] >= 4 * ASPIRATIONS_EACH

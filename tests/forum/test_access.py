@@ -11,8 +11,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 from alembic import command
@@ -29,7 +27,7 @@ from forum.services import Services
 from moderation.models import AuditEntry
 from tests.conftest import PASSWORD, Browser, World
 from tests.moderation.conftest import Make
-from tests.scale_kit import Inbox, fake_smtp
+from tests.scale_kit import Inbox, fake_smtp, text_of
 
 LINK_RE = re.compile(r"http://127\.0\.0\.1:8000(/(?:konfirmasi|atur-ulang-sandi)/[A-Za-z0-9_-]+)")
 CODE_RE = re.compile(r"\b(\d{6})\b")
@@ -59,18 +57,6 @@ def web(mailing: tuple[Services, Inbox]) -> Iterator[Browser]:
 def drain(services: Services) -> None:
     for _ in range(3):
         asyncio.run(services.worker.drain())
-
-
-def mails_to(inbox: Inbox, address: str) -> list[EmailMessage]:
-    with inbox.lock:
-        raw = [m.as_bytes() for m in inbox.messages if m["To"] == address]
-    return [message_from_bytes(r, policy=policy.default) for r in raw]  # type: ignore[misc]
-
-
-def text_of(mail: EmailMessage) -> str:
-    part = mail.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def register(web: Browser, email: str, name: str = "Warga Baru") -> None:
@@ -109,7 +95,7 @@ def test_registration_mails_a_confirmation_and_nothing_else_until_it_is_confirme
     services, inbox = mailing
     register(web, "baru@contoh.id")
     drain(services)
-    mails = mails_to(inbox, "baru@contoh.id")
+    mails = inbox.to("baru@contoh.id")
     assert len(mails) == 1
     body = text_of(mails[0])
     link = LINK_RE.search(body)
@@ -125,7 +111,7 @@ def test_registration_mails_a_confirmation_and_nothing_else_until_it_is_confirme
     with services.db.write() as db:
         actions.publish_aspiration(db, world.moderator, db.get(Aspiration, aspiration.id))
     drain(services)
-    assert len(mails_to(inbox, "baru@contoh.id")) == 1
+    assert len(inbox.to("baru@contoh.id")) == 1
     # The link shows a page (a mail scanner opening it changes nothing); its button confirms.
     page = web.get(link.group(1))
     assert page.status_code == 200 and "Konfirmasi" in page.text
@@ -143,7 +129,7 @@ def test_registration_mails_a_confirmation_and_nothing_else_until_it_is_confirme
     with services.db.write() as db:
         actions.publish_aspiration(db, world.moderator, db.get(Aspiration, other.id))
     drain(services)
-    assert len(mails_to(inbox, "baru@contoh.id")) > 1
+    assert len(inbox.to("baru@contoh.id")) > 1
     assert {"access-confirm-sent", "access-email-confirmed"} <= set(
         audit_actions(services, account.id or 0)
     )
@@ -155,7 +141,7 @@ def test_the_code_confirms_and_guessing_it_locks_it(
     services, inbox = mailing
     register(web, "kode@contoh.id")
     drain(services)
-    code = CODE_RE.search(text_of(mails_to(inbox, "kode@contoh.id")[0]))
+    code = CODE_RE.search(text_of(inbox.to("kode@contoh.id")[0]))
     assert code
     wrong = "000000" if code.group(1) != "000000" else "111111"
     response = web.submit("/saya/konfirmasi", "/saya/konfirmasi", {"code": wrong})
@@ -168,7 +154,7 @@ def test_the_code_confirms_and_guessing_it_locks_it(
     register_browser.client.cookies.clear()
     register(register_browser, "tebak@contoh.id")
     drain(services)
-    right = CODE_RE.search(text_of(mails_to(inbox, "tebak@contoh.id")[0]))
+    right = CODE_RE.search(text_of(inbox.to("tebak@contoh.id")[0]))
     assert right
     tries = services.settings.login_code_max_tries
     for guess in range(tries):
@@ -189,7 +175,7 @@ def test_a_confirmation_code_of_another_account_does_not_confirm(
     web.client.cookies.clear()
     register(web, "penyerang@contoh.id")
     drain(services)
-    victim_code = CODE_RE.search(text_of(mails_to(inbox, "pemilik@contoh.id")[0]))
+    victim_code = CODE_RE.search(text_of(inbox.to("pemilik@contoh.id")[0]))
     assert victim_code
     response = web.submit("/saya/konfirmasi", "/saya/konfirmasi", {"code": victim_code.group(1)})
     assert response.status_code == 400
@@ -211,7 +197,7 @@ def test_a_new_address_is_confirmed_before_it_replaces_the_old_which_is_told(
     account = account_by_email(services, "warga@contoh.id")  # the old address stays
     assert account.pending_email == "alamat.baru@contoh.id"
     drain(services)
-    mails = mails_to(inbox, "alamat.baru@contoh.id")
+    mails = inbox.to("alamat.baru@contoh.id")
     assert len(mails) == 1
     link = LINK_RE.search(text_of(mails[0]))
     assert link
@@ -220,7 +206,7 @@ def test_a_new_address_is_confirmed_before_it_replaces_the_old_which_is_told(
     account = account_by_email(services, "alamat.baru@contoh.id")
     assert account.pending_email is None and account.email_confirmed_at is not None
     drain(services)
-    notices = mails_to(inbox, "warga@contoh.id")
+    notices = inbox.to("warga@contoh.id")
     assert any("alamat.baru@contoh.id" in text_of(m) for m in notices)
 
 
@@ -264,7 +250,7 @@ def test_forgotten_password_reset_ends_sessions_and_mails_a_notice(
     response = web.submit("/lupa-sandi", "/lupa-sandi", {"email": "warga@contoh.id"})
     assert response.status_code == 200 and 'id="reset-sent"' in response.text
     drain(services)
-    mails = mails_to(inbox, "warga@contoh.id")
+    mails = inbox.to("warga@contoh.id")
     assert len(mails) == 1
     link = LINK_RE.search(text_of(mails[0]))
     assert link and link.group(1).startswith("/atur-ulang-sandi/")
@@ -290,7 +276,7 @@ def test_forgotten_password_reset_ends_sessions_and_mails_a_notice(
     assert response.status_code == 400
     web.login(world.citizen, NEW_PASSWORD)
     drain(services)
-    assert len(mails_to(inbox, "warga@contoh.id")) == 2  # the link, then the notice
+    assert len(inbox.to("warga@contoh.id")) == 2  # the link, then the notice
     assert {"access-reset-asked", "access-password-reset"} <= set(
         audit_actions(services, world.citizen.id or 0)
     )
@@ -303,7 +289,7 @@ def test_a_reset_link_from_before_a_password_change_fails(
     services, inbox = mailing
     web.submit("/lupa-sandi", "/lupa-sandi", {"email": "warga@contoh.id"})
     drain(services)
-    link = LINK_RE.search(text_of(mails_to(inbox, "warga@contoh.id")[0]))
+    link = LINK_RE.search(text_of(inbox.to("warga@contoh.id")[0]))
     assert link
     web.login(world.citizen)
     response = web.submit(
@@ -321,7 +307,7 @@ def test_an_expired_reset_link_fails(
     services, inbox = mailing
     web.submit("/lupa-sandi", "/lupa-sandi", {"email": "warga@contoh.id"})
     drain(services)
-    link = LINK_RE.search(text_of(mails_to(inbox, "warga@contoh.id")[0]))
+    link = LINK_RE.search(text_of(inbox.to("warga@contoh.id")[0]))
     assert link
     with services.db.write() as db:
         for row in db.exec(select(AccountToken).where(AccountToken.account_id == world.citizen.id)):
@@ -337,7 +323,7 @@ def test_a_staff_account_still_needs_its_second_factor_after_a_reset(
     services, inbox = mailing
     web.submit("/lupa-sandi", "/lupa-sandi", {"email": "moderator@contoh.id"})
     drain(services)
-    link = LINK_RE.search(text_of(mails_to(inbox, "moderator@contoh.id")[0]))
+    link = LINK_RE.search(text_of(inbox.to("moderator@contoh.id")[0]))
     assert link
     response = web.submit(link.group(1), link.group(1), {"password": NEW_PASSWORD})
     assert response.status_code == 303
@@ -360,7 +346,7 @@ def test_a_reset_request_answers_the_same_for_unknown_addresses(
 
     assert answer("warga@contoh.id") == answer("tidak.ada@contoh.id")
     drain(services)
-    assert mails_to(inbox, "tidak.ada@contoh.id") == []
+    assert inbox.to("tidak.ada@contoh.id") == []
 
 
 def test_reset_requests_take_about_as_long_for_unknown_addresses(
@@ -420,7 +406,7 @@ def test_signing_in_with_a_mailed_code_works_once(
     services, inbox = mailing
     ask_code(web, "warga@contoh.id", "/aspirasi")
     drain(services)
-    code = CODE_RE.search(text_of(mails_to(inbox, "warga@contoh.id")[0]))
+    code = CODE_RE.search(text_of(inbox.to("warga@contoh.id")[0]))
     assert code
     response = web.submit("/kode", "/kode", {"code": code.group(1)})
     assert response.status_code == 303 and response.headers["location"] == "/aspirasi"
@@ -439,7 +425,7 @@ def test_guessing_a_sign_in_code_locks_it(
     services, inbox = mailing
     ask_code(web, "warga@contoh.id")
     drain(services)
-    code = CODE_RE.search(text_of(mails_to(inbox, "warga@contoh.id")[0]))
+    code = CODE_RE.search(text_of(inbox.to("warga@contoh.id")[0]))
     assert code
     for guess in range(services.settings.login_code_max_tries):
         attempt = f"{guess:06d}" if f"{guess:06d}" != code.group(1) else "999999"
@@ -471,7 +457,7 @@ def test_a_code_request_says_nothing_about_whether_the_account_exists(
     known, unknown = journey("warga@contoh.id"), journey("tidak.ada@contoh.id")
     assert known[:2] == unknown[:2]
     drain(services)
-    assert mails_to(inbox, "tidak.ada@contoh.id") == []
+    assert inbox.to("tidak.ada@contoh.id") == []
     assert re.sub(r'value="[^"]+"', "", known[2]) == re.sub(r'value="[^"]+"', "", unknown[2])
 
 
@@ -481,7 +467,7 @@ def test_a_code_from_another_request_does_not_sign_in(
     services, inbox = mailing
     ask_code(web, "warga@contoh.id")
     drain(services)
-    code = CODE_RE.search(text_of(mails_to(inbox, "warga@contoh.id")[0]))
+    code = CODE_RE.search(text_of(inbox.to("warga@contoh.id")[0]))
     assert code
     attacker = Browser(TestClient(web.client.app))
     ask_code(attacker, "tetangga@contoh.id")
@@ -499,7 +485,7 @@ def test_the_next_of_a_code_sign_in_never_leaves_the_site(
     services, inbox = mailing
     ask_code(web, "warga@contoh.id", target)
     drain(services)
-    code = CODE_RE.search(text_of(mails_to(inbox, "warga@contoh.id")[-1]))
+    code = CODE_RE.search(text_of(inbox.to("warga@contoh.id")[-1]))
     assert code
     response = web.submit("/kode", "/kode", {"code": code.group(1)})
     assert response.status_code == 303 and response.headers["location"] == "/"
@@ -513,7 +499,7 @@ def test_a_staff_account_signing_in_by_code_still_types_its_second_factor(
     services, inbox = mailing
     ask_code(web, "petugas.a@contoh.id")
     drain(services)
-    code = CODE_RE.search(text_of(mails_to(inbox, "petugas.a@contoh.id")[0]))
+    code = CODE_RE.search(text_of(inbox.to("petugas.a@contoh.id")[0]))
     assert code
     response = web.submit("/kode", "/kode", {"code": code.group(1)})
     assert response.headers["location"] == "/masuk/kode"
@@ -531,7 +517,7 @@ def test_registering_with_a_code_makes_an_account_without_a_password(
     )
     assert response.status_code == 303 and response.headers["location"] == "/kode"
     drain(services)
-    code = CODE_RE.search(text_of(mails_to(inbox, "tanpa.sandi@contoh.id")[0]))
+    code = CODE_RE.search(text_of(inbox.to("tanpa.sandi@contoh.id")[0]))
     assert code
     response = web.submit("/kode", "/kode", {"code": code.group(1)})
     assert response.status_code == 303
