@@ -60,7 +60,7 @@ def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
         buffer.truncate()
 
 
-def _attachment(filename: str) -> dict[str, str]:
+def attachment(filename: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{filename}"'}
 
 
@@ -71,13 +71,17 @@ def csv_response(
     return StreamingResponse(
         csv_lines(rows),
         media_type=CSV_MEDIA_TYPE,
-        headers={**_attachment(filename), **(headers or {})},
+        headers={**attachment(filename), **(headers or {})},
     )
 
 
-def xlsx_bytes(rows: Iterable[Sequence[Any]], sheet: str = "Rembug") -> bytes:
+def xlsx_bytes(
+    rows: Iterable[Sequence[Any]], sheet: str = "Rembug", *, created: datetime | None = None
+) -> bytes:
     """The rows as a one-sheet workbook: the first row is the header (bold, frozen, with
-    filters); texts are text cells (never formulas, links or numbers), numbers numbers."""
+    filters); texts are text cells (never formulas, links or numbers), numbers numbers.
+    ``created`` is the workbook's creation time (default: now); the same rows and the same
+    ``created`` give the same bytes."""
     out = io.BytesIO()
     options = {
         "in_memory": True,
@@ -86,6 +90,8 @@ def xlsx_bytes(rows: Iterable[Sequence[Any]], sheet: str = "Rembug") -> bytes:
         "strings_to_numbers": False,
     }
     with xlsxwriter.Workbook(out, options) as book:
+        if created is not None:
+            book.set_properties({"created": created})
         bold = book.add_format({"bold": True})
         ws = book.add_worksheet(sheet[:31])
         width, last = 0, -1
@@ -122,7 +128,7 @@ def xlsx_response(
     return Response(
         xlsx_bytes(rows, sheet),
         media_type=XLSX_MEDIA_TYPE,
-        headers={**_attachment(filename), **(headers or {})},
+        headers={**attachment(filename), **(headers or {})},
     )
 
 

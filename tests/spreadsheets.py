@@ -76,6 +76,8 @@ def read_xlsx(response: Any) -> Sheet:
             raw = cell.findtext("m:v", default="", namespaces=NS)
             if kind == "s":
                 value: Any = shared[int(raw)]
+            elif kind == "b":
+                value = raw == "1"
             elif kind == "inlineStr":
                 value = "".join(t.text or "" for t in cell.iter(f"{{{NS['m']}}}t"))
             elif kind == "n":

@@ -1,5 +1,6 @@
-"""The public, read-only open-data API under /api/v1 (JSON, or CSV with ?format=csv) and its
-OpenAPI 3 document, generated from the same endpoint and parameter specs the handlers use.
+"""The public, read-only open-data API under /api/v1 (JSON, or CSV and Excel with
+?format=csv and ?format=xlsx) and its OpenAPI 3 document, generated from the same endpoint
+and parameter specs the handlers use.
 This package only gathers its public names; each module says what it holds.
 """
 

@@ -13,6 +13,7 @@ from forum.api.endpoints import ENDPOINTS, Endpoint
 from forum.api.params import OPENAPI_VERSION, PREFIX
 from forum.api.run import JSON_HEADERS, endpoint_handler
 from forum.api.schemas import SCHEMAS, csv_columns, schema_ref
+from forum.exports import XLSX_MEDIA_TYPE
 from forum.extensions import OPENAPI_PATHS
 from forum.services import Services
 
@@ -28,6 +29,14 @@ def operation(endpoint: Endpoint) -> dict[str, Any]:
                 "type": "string",
                 "description": f"With format=csv: a header row ({columns}), then one row per "
                 "item. Cells starting with = + - @ are prefixed with an apostrophe.",
+            }
+        }
+        ok[XLSX_MEDIA_TYPE] = {
+            "schema": {
+                "type": "string",
+                "format": "binary",
+                "description": "With format=xlsx: an Excel workbook of one sheet with the CSV's "
+                "header row and rows; texts are text cells, never formulas.",
             }
         }
     error = {"application/json": {"schema": schema_ref("ApiError")}}

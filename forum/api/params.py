@@ -178,9 +178,10 @@ PER_PAGE = Param("per_page", "Items per page.", "integer", maximum=100, default=
 
 FORMAT = Param(
     "format",
-    "`json` (default), or `csv` for every matching row (at most 20,000) as CSV with a header "
-    "row; `page` and `per_page` do not apply to CSV.",
-    enum=("json", "csv"),
+    "`json` (default), `csv` for every matching row (at most 20,000) as CSV with a header "
+    "row (UTF-8 with a byte-order mark), or `xlsx` for the same rows and columns as an Excel "
+    "workbook; `page` and `per_page` do not apply to CSV and Excel.",
+    enum=("json", "csv", "xlsx"),
     default="json",
 )
 

@@ -1,9 +1,11 @@
-"""Running an API request: parsing its parameters, the JSON or CSV answer, errors and CORS."""
+"""Running an API request: parsing its parameters, the JSON, CSV or Excel answer, errors and
+CORS."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime
 from math import ceil
 from typing import Any
 
@@ -28,11 +30,12 @@ from forum.api.params import (
 )
 from forum.api.schemas import csv_columns
 from forum.errors import Throttled
-from forum.exports import SafeWriter
+from forum.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, SafeWriter, attachment, xlsx_bytes
 from forum.i18n import gettext
 from forum.services import Services
 
 JSON_HEADERS = {"access-control-allow-origin": "*"}
+EXPORT_FORMATS = ("csv", "xlsx")
 
 
 def _error_response(services: Services, exc: ApiError) -> JSONResponse:
@@ -82,13 +85,15 @@ def _parse(endpoint: Endpoint, request: Request) -> dict[str, Any]:
     return values
 
 
-def _csv_response(endpoint: Endpoint, rows: list[dict[str, Any]], truncated: bool) -> Response:
+def _export_response(
+    endpoint: Endpoint, rows: list[dict[str, Any]], truncated: bool, fmt: str
+) -> Response:
+    """The rows as CSV or as an Excel workbook (``fmt``), the documented columns in order,
+    through the one export writer of the staff downloads."""
     schema = endpoint.csv_schema
     assert schema is not None
     columns = csv_columns(schema)
-    out = io.StringIO()
-    writer = SafeWriter(out)
-    writer.writerow(["_".join(c) for c in columns])
+    table: list[list[Any]] = [["_".join(c) for c in columns]]
     for row in rows:
         cells = []
         for column in columns:
@@ -96,16 +101,26 @@ def _csv_response(endpoint: Endpoint, rows: list[dict[str, Any]], truncated: boo
             for key in column:
                 value = value.get(key) if isinstance(value, dict) else None
             cells.append(value)
+        table.append(cells)
+    name = "rembug-" + endpoint.operation_id.removeprefix("list").removeprefix("get").lower()
+    headers = {**JSON_HEADERS, "x-truncated": "true" if truncated else "false"}
+    if fmt == "xlsx":
+        # Created at today's midnight (UTC): the same data gives the same bytes all day, for
+        # caches and for anyone comparing two downloads.
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return Response(
+            xlsx_bytes(table, name, created=today.replace(tzinfo=None)),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={**headers, **attachment(f"{name}.xlsx")},
+        )
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    for cells in table:
         writer.writerow(cells)
-    name = endpoint.operation_id.removeprefix("list").removeprefix("get").lower()
     return Response(
         out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            **JSON_HEADERS,
-            "content-disposition": f'attachment; filename="rembug-{name}.csv"',
-            "x-truncated": "true" if truncated else "false",
-        },
+        media_type=CSV_MEDIA_TYPE,
+        headers={**headers, **attachment(f"{name}.csv")},
     )
 
 
@@ -114,13 +129,16 @@ def _run(endpoint: Endpoint, request: Request, services: Services) -> Response:
         client_ip = request.client.host if request.client else "unknown"
         # No session, no account: the handler cannot answer differently for a logged-in one.
         args = Args(_parse(endpoint, request), services, client_ip)
-        as_csv = args.values.get("format") == "csv"
+        fmt = args.values.get("format", "json")
+        export = fmt in EXPORT_FORMATS
         with services.db.read() as db:
             result = endpoint.handler(db, args)
             if isinstance(result, Listing):
-                if as_csv:
+                if export:
                     rows = result.fetch(0, CSV_MAX_ROWS + 1)
-                    return _csv_response(endpoint, rows[:CSV_MAX_ROWS], len(rows) > CSV_MAX_ROWS)
+                    return _export_response(
+                        endpoint, rows[:CSV_MAX_ROWS], len(rows) > CSV_MAX_ROWS, fmt
+                    )
                 total = result.count()
                 page, per_page = args["page"], args["per_page"]
                 body = {
@@ -131,8 +149,8 @@ def _run(endpoint: Endpoint, request: Request, services: Services) -> Response:
                     "items": result.fetch((page - 1) * per_page, per_page),
                 }
             else:
-                if as_csv and endpoint.csv_key is not None:
-                    return _csv_response(endpoint, result[endpoint.csv_key], False)
+                if export and endpoint.csv_key is not None:
+                    return _export_response(endpoint, result[endpoint.csv_key], False, fmt)
                 body = result
     except ApiError as exc:
         return _error_response(services, exc)

@@ -3,6 +3,8 @@ document matching both the app's routes and the bodies it actually sends."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import jsonschema
@@ -11,7 +13,7 @@ from starlette.routing import Route
 from forum.api import ENDPOINTS
 from tests.api.seed import seed
 from tests.conftest import World
-from tests.spreadsheets import read_csv
+from tests.spreadsheets import XLSX_TYPE, read_csv, read_xlsx
 
 
 def _validate(document: dict[str, Any], name: str, body: Any) -> None:
@@ -247,6 +249,46 @@ def test_csv_exports_of_every_list(world: World, browser) -> None:  # type: igno
         "dinas-a": "4",
         "dinas-b": "0",
     }
+
+
+def _as_csv(value: Any, cell: str) -> str:
+    """A workbook cell as the CSV writes it: a number cell equal to the CSV's number (0 and
+    0.0 are one number) reads as the CSV's text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return cell if cell and float(cell) == value else str(value)
+    return str(value)
+
+
+def test_every_list_is_also_an_excel_workbook_with_the_csvs_rows(world: World, browser) -> None:  # type: ignore[no-untyped-def]
+    data = seed(world)
+    document = browser.get("/api/v1/openapi.json").json()
+    paths = [
+        path.replace("{id}", str(data.consultation.id))
+        for path, item in document["paths"].items()
+        if XLSX_TYPE in item["get"]["responses"]["200"]["content"]
+    ]
+    assert "/api/v1/aspirations" in paths and "/api/v1/accountability" in paths
+    for path in paths:
+        text = browser.get(f"{path}?format=csv").content.decode("utf-8-sig")
+        header, *csv_rows = list(csv.reader(io.StringIO(text)))
+        response = browser.get(f"{path}?format=xlsx")
+        sheet = read_xlsx(response)
+        assert response.headers["x-truncated"] == "false"
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert sheet.formulas == 0
+        # The same columns in the same order and the same rows, row for row.
+        assert sheet.rows[0] == header, path
+        cells = [
+            [_as_csv(v, c) for v, c in zip(r.values(), row, strict=True)]
+            for r, row in zip(sheet.records(), csv_rows, strict=False)
+        ]
+        assert cells == csv_rows and len(sheet.records()) == len(csv_rows), path
+        assert csv_rows, f"{path}: the seed leaves this list empty"
+    figures = read_xlsx(browser.get("/api/v1/accountability?format=xlsx")).records()
+    assert {row["agency_slug"]: row["received"] for row in figures} == {"dinas-a": 4, "dinas-b": 0}
+    # The same data answers the same bytes (a cache or a person comparing downloads).
+    again = browser.get("/api/v1/aspirations?format=xlsx").content
+    assert again == browser.get("/api/v1/aspirations?format=xlsx").content
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(world: World, browser) -> None:  # type: ignore[no-untyped-def]
