@@ -57,6 +57,11 @@ ACCOUNT_DATA = "account_data"
 # channel, in the caller's transaction, and returns False when the account has none there
 # (the person sees the same answer either way). Email codes are the core's own.
 LOGIN_CODE_SENDERS = "login_code_senders"
+# dict[str, Callable[[Session, str], int | None]]: by channel name, (db, mobile number in
+# +62… form) -> the id of the account whose chat on that channel is that number, for a
+# citizen who takes part from WhatsApp or SMS only (no email or phone in the account) and asks
+# for a sign-in code with the number. Asked only when no account has the number itself.
+LOGIN_CODE_FINDERS = "login_code_finders"
 # list[Callable[[Session, Comment | Aspiration, str], list[str]]]: lines about a contribution
 # for the moderator's case page, in the given locale (the email channel lists a mail's
 # attachments there: kept for the moderator, never published).

@@ -49,6 +49,8 @@ from forum.validation import normalise_email, normalise_phone
 
 # (db, account_id, code, locale) -> bool: see forum.extensions.LOGIN_CODE_SENDERS
 CodeSender = Callable[[Session, int, str, str], bool]
+# (db, +62… number) -> account id: see forum.extensions.LOGIN_CODE_FINDERS
+CodeFinder = Callable[[Session, str], int | None]
 
 EMAIL = "email"
 
@@ -344,11 +346,14 @@ def request_login_code(
     senders: Mapping[str, CodeSender],
     ip: str,
     next_url: str = "/",
+    finders: Mapping[str, CodeFinder] | None = None,
     now: datetime | None = None,
 ) -> str:
     """Send a 6-digit sign-in code to the account with this email address or mobile number,
-    by mail or to its linked chat on ``channel``; returns the cookie token for /kode. Whether
-    an account exists (or has that channel) changes nothing in the answer."""
+    by mail or to its linked chat on ``channel``; returns the cookie token for /kode. A number
+    no account holds may still be a chat-only citizen's WhatsApp or SMS number (``finders``
+    of the channel). Whether an account exists (or has that channel) changes nothing in the
+    answer."""
     now = now or utcnow()
     if channel not in code_channels(senders):
         message = Msg(N_("Choose where the code should be sent."))
@@ -360,6 +365,10 @@ def request_login_code(
         raise Invalid(message.text, field_errors={"login": message})
     limit_requests(db, ip=ip, address=f"{channel}:{address}", rules=rules, now=now)
     account = find_login(db, login)
+    finder = (finders or {}).get(channel)
+    if account is None and finder is not None and address.startswith("+"):
+        found = finder(db, address)
+        account = db.get(Account, found) if found is not None else None
     return _issue_code(
         db,
         account,

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from forum import actions, ratelimit
 from forum.errors import Conflict, Invalid
-from forum.extensions import LOGIN_CODE_SENDERS
+from forum.extensions import LOGIN_CODE_FINDERS, LOGIN_CODE_SENDERS
 from forum.web.kit import (
     LOGIN_STEP_COOKIE,
     SESSION_COOKIE,
@@ -199,6 +199,7 @@ def code_request(ctx: Ctx) -> Response:
             channel=ctx.field("channel", "email"),
             rules=access_rules(ctx),
             senders=ctx.services.extensions.get(LOGIN_CODE_SENDERS, {}),
+            finders=ctx.services.extensions.get(LOGIN_CODE_FINDERS, {}),
             ip=ctx.client_ip(),
             next_url=safe_next(ctx.field("next") or "/"),
         )
