@@ -1,11 +1,16 @@
 """The ChatChannel contract: every implementation (Telegram against the fake Bot API, WhatsApp
-against the fake Graph API, SMS against the fake Twilio-compatible provider, email against a
-real SMTP server (aiosmtpd), the console and the recording channel) sends text with menus and
-reports outcomes instead of raising."""
+against the fake Graph API, SMS against the fake Twilio-compatible provider and through a real
+Gammu SMSD with its dummy modem, email against a real SMTP server (aiosmtpd), the console and
+the recording channel) sends text with menus and reports outcomes instead of raising.
+
+Gammu takes every SMS into its outbox; what the network does with it arrives later as a
+delivery report (tests/bots/sms/test_gammu.py), so the only failure it can answer at once is
+its database being unreachable."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import re
@@ -13,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,12 +34,15 @@ from bots.channels import (
 from bots.email.channel import EmailChannel
 from bots.messages import MAX_TEXT, Button, Outbound, split_text
 from bots.sms.channel import SmsChannel
+from bots.sms.gammu import GammuGateway, GammuStore
 from bots.sms.segments import to_gsm7
 from bots.sms.twilio import TwilioGateway
 from bots.telegram.channel import TelegramChannel
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
-from tests.bots.conftest import TOKEN, FakeTelegram
+from forum.settings import Settings
+from tests.bots.conftest import TOKEN, FakeTelegram, bot_settings
+from tests.bots.sms.gammu_smsd import GammuSmsd, gammu_smsd
 from tests.bots.sms_fake import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio
 from tests.bots.whatsapp_fake import (
     PHONE_NUMBER_ID,
@@ -45,6 +54,8 @@ from tests.bots.whatsapp_fake import (
 )
 from tests.scale_kit import Controller, free_port
 
+__all__ = ["gammu_smsd"]  # the fixture, for the Gammu harness
+
 
 @dataclass
 class Harness:
@@ -55,6 +66,7 @@ class Harness:
     fail: Callable[[Outcome], None] | None = None
     # What the far side gets of a text (SMS: typographic characters in their GSM-7 form).
     expect: Callable[[str], str] = lambda text: text
+    chat_id: str = "4242"  # whom the test writes to (Gammu: a phone number)
 
 
 def telegram_harness(fake: FakeTelegram, caplog: Any) -> Harness:
@@ -182,6 +194,49 @@ def sms_harness(fake: FakeTwilio, caplog: Any) -> Harness:
     return Harness(SmsChannel(gateway, max_segments=3), received, fail, to_gsm7)
 
 
+_gammu_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def gammu_fake(
+    gammu_smsd: GammuSmsd, database_url: str, tmp_path: Path
+) -> tuple[GammuSmsd, Settings, Path]:
+    settings = bot_settings(
+        database_url,
+        tmp_path,
+        "http://127.0.0.1:9",
+        REMBUG_SMS_GATEWAY="gammu",
+        REMBUG_GAMMU_DATABASE_URL=gammu_smsd.database_url,
+    )
+    return gammu_smsd, settings, tmp_path
+
+
+def gammu_harness(fake: tuple[GammuSmsd, Settings, Path], caplog: Any) -> Harness:
+    """SMS through gammu-smsd: the text leaves Rembug into Gammu's outbox; what reached "the
+    far side" is what the dummy modem sent (``sentitems``), read once the outbox is empty."""
+    smsd, settings, folder = fake
+    number = f"+62812345{next(_gammu_numbers):05d}"
+    choice = re.compile(r"^(?:Balas|Reply) (\d+): (.*)$")
+    gateway = GammuGateway(settings)
+
+    def received() -> list[tuple[str, str, list[list[str]]]]:
+        smsd.wait_for(lambda: smsd.waiting_for(number) == 0, "its outbox sent")
+        rows = []
+        for _id, _status, body in smsd.sent_to(number):
+            text, _, tail = body.partition("\n\n")
+            labels = [m.group(2) for line in tail.splitlines() if (m := choice.match(line))]
+            if not labels:
+                text = body
+            rows.append((number, text, [labels] if labels else []))
+        return rows
+
+    def fail(outcome: Outcome) -> None:
+        assert outcome == Outcome.transient
+        gateway.store = GammuStore(f"sqlite:///{folder / 'no-such-folder' / 'smsd.db'}")
+
+    return Harness(SmsChannel(gateway, max_segments=3), received, fail, to_gsm7, number)
+
+
 class ScriptedSmtp:
     """aiosmtpd handler: keeps what it accepted; ``refuse`` scripts the next RCPT's answer."""
 
@@ -261,6 +316,7 @@ def email_harness(fake: tuple[str, ScriptedSmtp], caplog: Any) -> Harness:
 
 HARNESSES = {
     "sms": sms_harness,
+    "gammu": gammu_harness,
     "telegram": telegram_harness,
     "whatsapp": whatsapp_harness,
     "recording": recording_harness,
@@ -275,11 +331,17 @@ FAILING = {
     "recording": (*COMMON, Outcome.blocked, Outcome.outside_window),
     "whatsapp": (*COMMON, Outcome.outside_window),
     "sms": (*COMMON, Outcome.blocked),
+    "gammu": (Outcome.transient,),
     # SMTP has no rate-limit answer (a 4xx is retried like any transient refusal).
     "email": (Outcome.permanent, Outcome.transient),
 }
 # The fake each harness talks to (else the Telegram one).
-FAKES = {"whatsapp": "fake_graph", "sms": "fake_twilio", "email": "smtp_server"}
+FAKES = {
+    "whatsapp": "fake_graph",
+    "sms": "fake_twilio",
+    "gammu": "gammu_fake",
+    "email": "smtp_server",
+}
 
 
 def _harness(name: str, request: Any, caplog: Any) -> Harness:
@@ -307,14 +369,14 @@ def test_sends_text_with_a_menu(name: str, request: Any, caplog: Any) -> None:
     harness = _harness(name, request, caplog)
     assert isinstance(harness.channel, ChatChannel)
     message = Outbound(
-        "4242",
+        harness.chat_id,
         "Halo 👋 — apa kabar?",
         ((Button("Menu", "m"), Button("Cari", "q")), (Button("Bahasa", "lang"),)),
     )
     result = _run(harness, harness.channel.send(message))
     assert result.outcome == Outcome.sent and result.message_id
     assert _flat(harness.received()) == [
-        ("4242", harness.expect("Halo 👋 — apa kabar?"), ["Menu", "Cari", "Bahasa"])
+        (harness.chat_id, harness.expect("Halo 👋 — apa kabar?"), ["Menu", "Cari", "Bahasa"])
     ]
 
 
@@ -322,7 +384,7 @@ def test_sends_text_with_a_menu(name: str, request: Any, caplog: Any) -> None:
 def test_sends_plain_text_of_the_maximum_length(name: str, request: Any, caplog: Any) -> None:
     harness = _harness(name, request, caplog)
     text = "a" * capabilities_of(harness.channel).max_text  # SMS: its segment limit
-    result = _run(harness, harness.channel.send(Outbound("4242", text)))
+    result = _run(harness, harness.channel.send(Outbound(harness.chat_id, text)))
     assert result.outcome == Outcome.sent
     assert harness.received()[0][1] == text
 
@@ -337,7 +399,7 @@ def test_reports_failures_as_outcomes(
     harness = _harness(name, request, caplog)
     assert harness.fail is not None
     harness.fail(outcome)
-    result = _run(harness, harness.channel.send(Outbound("4242", "Halo")))
+    result = _run(harness, harness.channel.send(Outbound(harness.chat_id, "Halo")))
     assert result.outcome == outcome
     if outcome == Outcome.rate_limited:
         assert result.retry_after > 0

@@ -185,6 +185,29 @@ class GammuSmsd:
             (int(message_id),),
         )
 
+    def sent_to(self, number: str) -> list[tuple[int, str, str]]:
+        """(ID, Status, text) of each message Gammu sent to ``number``, oldest first; the parts
+        of a concatenated SMS (rows of one ID) joined, the status of its first part."""
+        messages: dict[int, tuple[int, str, str]] = {}
+        for message_id, status, text in self.query(
+            "SELECT ID, Status, TextDecoded FROM sentitems WHERE DestinationNumber = ? "
+            "ORDER BY ID, SequencePosition",
+            (number,),
+        ):
+            first = messages.get(int(message_id))
+            messages[int(message_id)] = (
+                (int(message_id), str(status), str(text))
+                if first is None
+                else (first[0], first[1], first[2] + str(text))
+            )
+        return list(messages.values())
+
+    def waiting_for(self, number: str) -> int:
+        """Messages to ``number`` still in Gammu's outbox (not sent yet)."""
+        return int(
+            self.query("SELECT count(*) FROM outbox WHERE DestinationNumber = ?", (number,))[0][0]
+        )
+
     # --- the dummy phone ------------------------------------------------------------------
 
     def _drop(self, body: str) -> None:

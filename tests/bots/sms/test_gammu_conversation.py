@@ -37,24 +37,6 @@ def settings(database_url: str, tmp_path: Path, gammu_smsd: GammuSmsd) -> Settin
     )
 
 
-def sent_to(smsd: GammuSmsd, number: str) -> list[tuple[int, str, str]]:
-    """(ID, Status, text) of each message Gammu sent to ``number``, oldest first; the parts
-    of a concatenated SMS (rows of one ID) joined, the status of its first part."""
-    messages: dict[int, tuple[int, str, str]] = {}
-    for message_id, status, text in smsd.query(
-        "SELECT ID, Status, TextDecoded FROM sentitems WHERE DestinationNumber = ? "
-        "ORDER BY ID, SequencePosition",
-        (number,),
-    ):
-        first = messages.get(int(message_id))
-        messages[int(message_id)] = (
-            (int(message_id), str(status), str(text))
-            if first is None
-            else (first[0], first[1], first[2] + str(text))
-        )
-    return list(messages.values())
-
-
 def test_an_sms_through_the_modem_becomes_an_aspiration_and_the_answer_goes_back(
     services: Services,
     world: World,
@@ -76,17 +58,15 @@ def test_an_sms_through_the_modem_becomes_an_aspiration_and_the_answer_goes_back
     assert aspiration.ticket in moderator.get("/moderation").text
 
     # The answer, with the ticket number, handed to Gammu and sent by the (dummy) modem.
-    gammu_smsd.wait_for(lambda: sent_to(gammu_smsd, E164), "Rembug's answer in sentitems")
-    [(message_id, status, answer)] = sent_to(gammu_smsd, E164)
+    gammu_smsd.wait_for(lambda: gammu_smsd.sent_to(E164), "Rembug's answer in sentitems")
+    [(message_id, status, answer)] = gammu_smsd.sent_to(E164)
     assert status == "SendingOK" and aspiration.ticket in answer
     with services.db.read() as db:
         delivery = db.exec(select(ChatDelivery).where(ChatDelivery.chat_id == E164)).one()
     assert delivery.status == DeliveryStatus.sent
 
     gammu_smsd.report(message_id, "Delivered")
-    gammu_smsd.wait_for(
-        lambda: sent_to(gammu_smsd, E164)[0][1] == "DeliveryOK", "the status report"
-    )
+    gammu_smsd.wait_for(lambda: gammu_smsd.sent_to(E164)[0][1] == "DeliveryOK", "the status report")
     asyncio.run(poll_once(services))
     drain(services)
     with services.db.read() as db:
@@ -112,8 +92,8 @@ def test_a_sign_in_code_arrives_by_sms_through_the_modem(
     gammu_smsd.wait_for(lambda: gammu_smsd.inbox_count() > received, "the SMS in Gammu's inbox")
     asyncio.run(poll_once(services))
     drain(services)
-    gammu_smsd.wait_for(lambda: sent_to(gammu_smsd, e164), "the linking answer")
-    assert "tertaut" in sent_to(gammu_smsd, e164)[-1][2]
+    gammu_smsd.wait_for(lambda: gammu_smsd.sent_to(e164), "the linking answer")
+    assert "tertaut" in gammu_smsd.sent_to(e164)[-1][2]
 
     assert 'value="sms"' in browser.get("/masuk/dengan-kode").text
     response = browser.submit(
@@ -121,8 +101,8 @@ def test_a_sign_in_code_arrives_by_sms_through_the_modem(
     )
     assert response.status_code == 303 and response.headers["location"] == "/kode"
     drain(services)
-    gammu_smsd.wait_for(lambda: len(sent_to(gammu_smsd, e164)) >= 2, "the code by SMS")
-    code = re.search(r"(?<!\d)(\d{6})(?!\d)", sent_to(gammu_smsd, e164)[-1][2])
-    assert code, sent_to(gammu_smsd, e164)
+    gammu_smsd.wait_for(lambda: len(gammu_smsd.sent_to(e164)) >= 2, "the code by SMS")
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", gammu_smsd.sent_to(e164)[-1][2])
+    assert code, gammu_smsd.sent_to(e164)
     assert browser.submit("/kode", "/kode", {"code": code.group(1)}).status_code == 303
     assert browser.get("/saya").status_code == 200
