@@ -33,6 +33,7 @@ from starlette.routing import Route
 from forum.models import JobStatus, OutboxJob
 from forum.services import Services
 from tests.bots.conftest import SECRET, TOKEN, FakeTelegram, _serve
+from tests.bots.whatsapp_fake import FakeGraph
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -218,6 +219,19 @@ class SlowTelegram(FakeTelegram):
 def fake_telegram(delay: float = 0.0) -> Iterator[SlowTelegram]:
     fake = SlowTelegram(delay=delay)
     app = Starlette(routes=[Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"])])
+    server, thread, fake.url = _serve(app)
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+@contextmanager
+def fake_whatsapp() -> Iterator[FakeGraph]:
+    """The fake WhatsApp Cloud API (tests/bots/whatsapp_fake.py) on loopback."""
+    fake = FakeGraph()
+    app = Starlette(routes=[Route("/{version}/{phone}/messages", fake.endpoint, methods=["POST"])])
     server, thread, fake.url = _serve(app)
     try:
         yield fake

@@ -32,13 +32,9 @@ from forum.services import Services
 from forum.settings import Settings
 from tests.bots.sms_fake import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio, SmsUser
 from tests.bots.whatsapp_fake import (
-    APP_SECRET,
-    PHONE_NUMBER_ID,
-    VERIFY_TOKEN,
-    VERSION,
-    WA_TOKEN,
     FakeGraph,
     WaUser,
+    whatsapp_env,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
@@ -267,14 +263,7 @@ def bot_settings(
         # Tests drain the worker at once; pacing itself is tested with the defaults.
         "REMBUG_CHAT_BURST_PER_CHAT": "1000",
         "REMBUG_TELEGRAM_RATE_OVERALL": "10000",
-        "REMBUG_WHATSAPP_TOKEN": WA_TOKEN,
-        "REMBUG_WHATSAPP_APP_SECRET": APP_SECRET,
-        "REMBUG_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-        "REMBUG_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "REMBUG_WHATSAPP_API_URL": graph_url,
-        "REMBUG_WHATSAPP_API_VERSION": VERSION,
-        "REMBUG_WHATSAPP_CHAT_BURST": "1000",
-        "REMBUG_WHATSAPP_RATE_OVERALL": "10000",
+        **whatsapp_env(graph_url),
         "REMBUG_SMS_GATEWAY": "twilio",
         "REMBUG_SMS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "REMBUG_SMS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,

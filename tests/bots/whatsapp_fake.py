@@ -31,6 +31,20 @@ VERSION = "v25.0"
 WA_ID = "6281234567890"
 
 
+def whatsapp_env(graph_url: str) -> dict[str, str]:
+    """The settings of a Rembug talking to the fake Graph API at ``graph_url``."""
+    return {
+        "REMBUG_WHATSAPP_TOKEN": WA_TOKEN,
+        "REMBUG_WHATSAPP_APP_SECRET": APP_SECRET,
+        "REMBUG_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "REMBUG_WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "REMBUG_WHATSAPP_API_URL": graph_url,
+        "REMBUG_WHATSAPP_API_VERSION": VERSION,
+        "REMBUG_WHATSAPP_CHAT_BURST": "1000",
+        "REMBUG_WHATSAPP_RATE_OVERALL": "10000",
+    }
+
+
 def load(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
 
@@ -196,6 +210,29 @@ def choices_of(body: dict[str, Any]) -> list[tuple[str, str]]:
 _ids = itertools.count(int(time.time()) % 100_000 * 1000)
 
 
+def personalised(name: str, wa_id: str) -> dict[str, Any]:
+    """The fixture envelope ``name`` as sent by ``wa_id``, with fresh message ids."""
+    envelope = copy.deepcopy(load(name))
+    for entry in envelope["entry"]:
+        for change in entry["changes"]:
+            value = change["value"]
+            for contact in value.get("contacts", []):
+                if "wa_id" in contact:
+                    contact["wa_id"] = wa_id
+            for message in value.get("messages", []):
+                message["id"] = f"wamid.TEST{next(_ids)}"
+                if "from" in message:
+                    message["from"] = wa_id
+    return envelope
+
+
+def text_envelope(text: str, wa_id: str = WA_ID) -> dict[str, Any]:
+    """A text message from ``wa_id`` as Meta's webhook delivers it."""
+    envelope = personalised("message__text", wa_id)
+    envelope["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = text
+    return envelope
+
+
 class WaUser:
     """One WhatsApp user writing to the business number through the real webhook route."""
 
@@ -219,18 +256,7 @@ class WaUser:
         return self.client.post("/webhooks/whatsapp", content=body, headers=headers)
 
     def personalise(self, name: str) -> dict[str, Any]:
-        envelope = copy.deepcopy(load(name))
-        for entry in envelope["entry"]:
-            for change in entry["changes"]:
-                value = change["value"]
-                for contact in value.get("contacts", []):
-                    if "wa_id" in contact:
-                        contact["wa_id"] = self.wa_id
-                for message in value.get("messages", []):
-                    message["id"] = f"wamid.TEST{next(_ids)}"
-                    if "from" in message:
-                        message["from"] = self.wa_id
-        return envelope
+        return personalised(name, self.wa_id)
 
     def _deliver(self, envelope: dict[str, Any], drain_after: bool = True) -> list[str]:
         from tests.bots.conftest import drain
@@ -243,9 +269,7 @@ class WaUser:
         return [text_of(b) for b in self.fake.to(self.wa_id)[before:]]
 
     def send(self, text: str, drain_after: bool = True) -> list[str]:
-        envelope = self.personalise("message__text")
-        envelope["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"] = text
-        return self._deliver(envelope, drain_after)
+        return self._deliver(text_envelope(text, self.wa_id), drain_after)
 
     def press(self, data: str) -> list[str]:
         """Choose ``data``: a reply button or a list row, as the last message offered."""

@@ -31,8 +31,10 @@ from playwright.sync_api import (
 from sqlalchemy import make_url
 
 from tests.bots.conftest import FakeTelegram
+from tests.bots.sms.gammu_smsd import GammuSmsd, gammu_available
+from tests.bots.whatsapp_fake import FakeGraph, whatsapp_env
 from tests.conftest import fresh_postgres_database
-from tests.scale_kit import Inbox, fake_smtp, fake_telegram, telegram_env
+from tests.scale_kit import Inbox, fake_smtp, fake_telegram, fake_whatsapp, telegram_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -94,6 +96,10 @@ class Server:
     mail: Inbox = field(default_factory=Inbox)
     # The fake Telegram Bot API the server talks to (tests/bots/conftest.py).
     telegram: FakeTelegram = field(default_factory=FakeTelegram)
+    # The fake WhatsApp Cloud API (tests/bots/whatsapp_fake.py).
+    whatsapp: FakeGraph = field(default_factory=FakeGraph)
+    # The SMS gateway: a real gammu-smsd with its dummy modem; `rembug sms gammu` reads it.
+    gammu: GammuSmsd | None = None
     # The last 30-second step whose code each account used: the server refuses a code twice,
     # so a later login of the same person types the app's next code.
     used_steps: dict[str, int] = field(default_factory=dict)
@@ -141,8 +147,27 @@ def _rembug(*args: str, env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with fake_smtp() as (smtp_url, inbox), fake_telegram() as telegram:
-        yield from _serve(tmp_path_factory, smtp_url, inbox, telegram)
+    if not gammu_available():
+        pytest.fail("gammu-smsd is not installed (scripts/test installs it from Debian)")
+    gammu = GammuSmsd.start(tmp_path_factory.mktemp("e2e-gammu"))
+    try:
+        with (
+            fake_smtp() as (smtp_url, inbox),
+            fake_telegram() as telegram,
+            fake_whatsapp() as whatsapp,
+        ):
+            yield from _serve(tmp_path_factory, smtp_url, inbox, telegram, whatsapp, gammu)
+    finally:
+        gammu.stop()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _serve(
@@ -150,6 +175,8 @@ def _serve(
     smtp_url: str,
     inbox: Inbox,
     telegram: FakeTelegram,
+    whatsapp: FakeGraph,
+    gammu: GammuSmsd,
 ) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("e2e-server")
     port = _free_port()
@@ -166,6 +193,10 @@ def _serve(
         "REMBUG_SMTP_URL": smtp_url,
         "REMBUG_EMAIL_FROM": "rembug@contoh.go.id",
         **telegram_env(telegram),
+        **whatsapp_env(whatsapp.url),
+        "REMBUG_SMS_GATEWAY": "gammu",
+        "REMBUG_GAMMU_DATABASE_URL": gammu.database_url,
+        "REMBUG_GAMMU_POLL_SECONDS": "1",
     }
     _rembug("migrate", env=env)
     _rembug("demo", env=env)
@@ -199,15 +230,26 @@ def _serve(
                 "rembug serve did not start:\n" + (data_dir / "serve.log").read_text()
             )
         time.sleep(0.2)
-    yield Server(
-        base_url, data_dir, passwords, process, env, secrets, mail=inbox, telegram=telegram
+    # Received SMS (and Gammu's reports) come in through the Gammu reader, a process of its own.
+    sms_log = (data_dir / "sms-gammu.log").open("wb")
+    reader = subprocess.Popen(
+        [str(rembug), "sms", "gammu"], env=env, stdout=sms_log, stderr=subprocess.STDOUT
     )
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    yield Server(
+        base_url,
+        data_dir,
+        passwords,
+        process,
+        env,
+        secrets,
+        mail=inbox,
+        telegram=telegram,
+        whatsapp=whatsapp,
+        gammu=gammu,
+    )
+    _stop(reader)
+    _stop(process)
+    sms_log.close()
     log.close()
 
 

@@ -1,20 +1,28 @@
 """Getting back into an account in Chromium, with JavaScript on and off: a citizen registers,
 confirms the address with the link of the mail the server sent (read from the suite's SMTP
 server), logs out, forgets the password, resets it with the mailed link, and logs in with the
-new one. Every page passes axe-core (Visit.check)."""
+new one. Signing in with a one-time code received on the linked Telegram and WhatsApp chats
+(the fake Bot and Graph APIs) and, for a citizen who only ever wrote by SMS, through Gammu's
+dummy modem. Every page passes axe-core (Visit.check)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.bots.conftest import SECRET, load_fixture
+from tests.bots.whatsapp_fake import sign, text_envelope
+from tests.bots.whatsapp_fake import text_of as wa_text
 from tests.e2e.conftest import Server
 
+T = TypeVar("T")
 PASSWORD = "warga-rahasia-123"
 NEW_PASSWORD = "sandi-baru-yang-panjang-42"
 
@@ -130,3 +138,105 @@ def test_sign_in_with_a_code_received_on_the_linked_telegram_chat(
     page.get_by_label("Kode", exact=True).fill(code.group(1))
     citizen.submit("Masuk", "signed in by code")
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
+
+
+WHATSAPP_ID = "6281234509876"  # the citizen's WhatsApp id (their number's digits)
+SMS_NUMBER, SMS_E164 = "081234509875", "+6281234509875"
+CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def _whatsapp_says(server: Server, text: str) -> None:
+    """The person writes to the business number: a signed envelope to the real webhook."""
+    body = json.dumps(text_envelope(text, WHATSAPP_ID)).encode()
+    response = httpx.post(
+        server.url("/webhooks/whatsapp"),
+        content=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+
+def _wait(what: str, found: Callable[[], T | None], timeout: float = 120) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"no {what} in {timeout} s")
+
+
+def _ask_for_a_code(citizen: Any, login: str, channel: str) -> None:
+    page = citizen.page
+    citizen.goto("/masuk", "login page")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Masuk dengan kode sekali pakai").click()
+    citizen.check("ask for a code")
+    page.get_by_label("Email atau nomor HP").fill(login)
+    page.get_by_label(channel, exact=True).check()
+    citizen.submit("Kirim kode", "enter the code")
+
+
+def _sign_in_with(citizen: Any, code: str) -> None:
+    citizen.page.get_by_label("Kode", exact=True).fill(code)
+    citizen.submit("Masuk", "signed in by code")
+    expect(citizen.page.get_by_role("button", name="Keluar")).to_be_visible()
+
+
+def test_sign_in_with_a_code_received_on_the_linked_whatsapp_chat(
+    visit_factory, server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    email = "kode.whatsapp@contoh.id"
+    citizen = visit_factory("citizen-whatsapp-code")
+    citizen.goto("/daftar", "register")
+    page = citizen.page
+    page.get_by_label("Nama", exact=True).fill("Warga WhatsApp")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Kata sandi (minimal 8 karakter)").fill(PASSWORD)
+    page.get_by_label(re.compile("Saya menyetujui")).check()
+    citizen.submit("Buat akun", "registered")
+    citizen.goto("/saya/chat", "link a chat")
+    citizen.submit("Tampilkan kode baru", "link code")
+    link_code = page.locator("p.code strong").inner_text()
+    before = len(server.whatsapp.to(WHATSAPP_ID))
+    _whatsapp_says(server, f"/tautkan {link_code}")
+    _wait(
+        "linking answer",
+        lambda: any("tertaut" in wa_text(b) for b in server.whatsapp.to(WHATSAPP_ID)[before:]),
+    )
+    citizen.submit("Keluar", "logged out")
+
+    before = len(server.whatsapp.to(WHATSAPP_ID))
+    _ask_for_a_code(citizen, email, "WhatsApp")
+    template = _wait(
+        "authentication template",
+        lambda: next(
+            (b for b in server.whatsapp.to(WHATSAPP_ID)[before:] if b["type"] == "template"),
+            None,
+        ),
+    )
+    _sign_in_with(citizen, template["template"]["components"][0]["parameters"][0]["text"])
+
+
+def test_an_sms_only_citizen_signs_in_with_a_code_through_the_gsm_modem(
+    visit_factory, server: Server
+) -> None:  # type: ignore[no-untyped-def]
+    gammu = server.gammu
+    assert gammu is not None
+    # A citizen with a basic phone sends an aspiration by SMS; the dummy modem receives it,
+    # `rembug sms gammu` takes it in, the answer carries its ticket.
+    gammu.receive(SMS_NUMBER, "ASPIRASI Lampu jalan di gang Kenanga padam sejak seminggu.")
+    answer = _wait("answer by SMS", lambda: gammu.sent_to(SMS_E164))
+    ticket = re.search(r"ASP-\d{4}-\d{6}", answer[0][2])
+    assert ticket, answer
+
+    # Later, on a shared computer at the village office: the number signs in, by SMS.
+    citizen = visit_factory("citizen-sms-code")
+    _ask_for_a_code(citizen, SMS_NUMBER, "SMS")
+    message = _wait("code by SMS", lambda: gammu.sent_to(SMS_E164)[1:])
+    code = CODE.search(message[0][2])
+    assert code, message
+    _sign_in_with(citizen, code.group(1))
+    citizen.goto("/saya", "my contributions")
+    expect(citizen.page.get_by_text(ticket.group())).to_be_visible()
