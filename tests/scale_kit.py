@@ -14,12 +14,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from aiosmtpd.controller import Controller
@@ -215,11 +215,15 @@ class SlowTelegram(FakeTelegram):
         return await super().endpoint(request)
 
 
+Fake = TypeVar("Fake", SlowTelegram, FakeGraph)
+
+
 @contextmanager
-def fake_telegram(delay: float = 0.0) -> Iterator[SlowTelegram]:
-    fake = SlowTelegram(delay=delay)
-    app = Starlette(routes=[Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"])])
-    server, thread, fake.url = _serve(app)
+def _fake_api(fake: Fake, path: str, methods: list[str]) -> Iterator[Fake]:
+    """``fake.endpoint`` served at ``path`` on loopback (its address in ``fake.url``)."""
+    server, thread, fake.url = _serve(
+        Starlette(routes=[Route(path, fake.endpoint, methods=methods)])
+    )
     try:
         yield fake
     finally:
@@ -227,17 +231,14 @@ def fake_telegram(delay: float = 0.0) -> Iterator[SlowTelegram]:
         thread.join(timeout=5)
 
 
-@contextmanager
-def fake_whatsapp() -> Iterator[FakeGraph]:
+def fake_telegram(delay: float = 0.0) -> AbstractContextManager[SlowTelegram]:
+    """The fake Telegram Bot API (tests/bots/conftest.py), answering ``delay`` s late."""
+    return _fake_api(SlowTelegram(delay=delay), "/bot{token}/{method}", ["GET", "POST"])
+
+
+def fake_whatsapp() -> AbstractContextManager[FakeGraph]:
     """The fake WhatsApp Cloud API (tests/bots/whatsapp_fake.py) on loopback."""
-    fake = FakeGraph()
-    app = Starlette(routes=[Route("/{version}/{phone}/messages", fake.endpoint, methods=["POST"])])
-    server, thread, fake.url = _serve(app)
-    try:
-        yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+    return _fake_api(FakeGraph(), "/{version}/{phone}/messages", ["POST"])
 
 
 def telegram_env(fake: FakeTelegram) -> dict[str, str]:

@@ -26,6 +26,7 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    expect,
     sync_playwright,
 )
 from sqlalchemy import make_url
@@ -36,6 +37,7 @@ from tests.bots.whatsapp_fake import FakeGraph, whatsapp_env
 from tests.conftest import fresh_postgres_database
 from tests.scale_kit import Inbox, fake_smtp, fake_telegram, fake_whatsapp, telegram_env
 
+CITIZEN_PASSWORD = "warga-rahasia-123"  # what the journeys' citizens register with
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -333,12 +335,7 @@ def html_checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HtmlCheck
                 raise RuntimeError("vnu did not start:\n" + log_path.read_text()) from None
             time.sleep(0.3)
     yield checker
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    _stop(process)
     log.close()
 
 
@@ -423,6 +420,17 @@ class Visit:
             self.page.get_by_role("button", name=button, exact=True).click()
         self.check(name)
         return self.page
+
+    def register(self, name: str, email: str, password: str = CITIZEN_PASSWORD) -> None:
+        """A citizen registers on /daftar and is signed in."""
+        self.goto("/daftar", "register")
+        page = self.page
+        page.get_by_label("Nama", exact=True).fill(name)
+        page.get_by_label("Email", exact=True).fill(email)
+        page.get_by_label("Kata sandi (minimal 8 karakter)").fill(password)
+        page.get_by_label(re.compile("Saya menyetujui")).check()
+        self.submit("Buat akun", "registered")
+        expect(page.get_by_role("button", name="Keluar")).to_be_visible()
 
     def login(self, email: str, password: str) -> None:
         """The password, then for staff (two-factor accounts) the code from their app."""

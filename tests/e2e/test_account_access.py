@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -20,10 +20,13 @@ from playwright.sync_api import expect
 from tests.bots.conftest import SECRET, load_fixture
 from tests.bots.whatsapp_fake import sign, text_envelope
 from tests.bots.whatsapp_fake import text_of as wa_text
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, Visit
 
 T = TypeVar("T")
-PASSWORD = "warga-rahasia-123"
+TELEGRAM_USER = 5234567890
+WHATSAPP_ID = "6281234509876"  # the citizen's WhatsApp id (their number's digits)
+SMS_NUMBER, SMS_E164 = "081234509875", "+6281234509875"
+CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 NEW_PASSWORD = "sandi-baru-yang-panjang-42"
 
 
@@ -33,19 +36,48 @@ def _path(server: Server, text: str, prefix: str) -> str:
     return found.group(1)
 
 
+def _wait(what: str, found: Callable[[], T | None], timeout: float = 120) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"no {what} in {timeout} s")
+
+
+def _ask_for_a_code(citizen: Visit, login: str, channel: str) -> None:
+    page = citizen.page
+    citizen.goto("/masuk", "login page")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Masuk dengan kode sekali pakai").click()
+    citizen.check("ask for a code")
+    page.get_by_label("Email atau nomor HP").fill(login)
+    page.get_by_label(channel, exact=True).check()
+    citizen.submit("Kirim kode", "enter the code")
+
+
+def _sign_in_with(citizen: Visit, code: str) -> None:
+    citizen.page.get_by_label("Kode", exact=True).fill(code)
+    citizen.submit("Masuk", "signed in by code")
+    expect(citizen.page.get_by_role("button", name="Keluar")).to_be_visible()
+
+
+def _link_code(citizen: Visit) -> str:
+    """The code a signed-in citizen gets on *Chat* to link a chat to the account."""
+    citizen.goto("/saya/chat", "link a chat")
+    citizen.submit("Tampilkan kode baru", "link code")
+    return str(citizen.page.locator("p.code strong").inner_text())
+
+
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 def test_register_confirm_forget_the_password_reset_it_and_log_in(
     visit_factory, server: Server, js: bool
 ) -> None:  # type: ignore[no-untyped-def]
     email = f"lupa.sandi.{'js' if js else 'nojs'}@contoh.id"
     citizen = visit_factory("citizen-access", js=js)
-    citizen.goto("/daftar", "register")
+    citizen.register("Warga Pelupa", email)
     page = citizen.page
-    page.get_by_label("Nama", exact=True).fill("Warga Pelupa")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Kata sandi (minimal 8 karakter)").fill(PASSWORD)
-    page.get_by_label(re.compile("Saya menyetujui")).check()
-    citizen.submit("Buat akun", "registered")
 
     confirm = _path(server, server.mail_text(email, 1), "/konfirmasi")
     citizen.goto(confirm, "confirmation link")
@@ -76,9 +108,6 @@ def test_register_confirm_forget_the_password_reset_it_and_log_in(
     assert response is not None and response.status == 400
 
 
-TELEGRAM_USER = 5234567890
-
-
 def _telegram_says(server: Server, text: str) -> None:
     """The person writes to the bot: an update to the server's real webhook."""
     update = load_fixture("message__text")
@@ -95,13 +124,13 @@ def _telegram_says(server: Server, text: str) -> None:
 
 
 def _telegram_text(server: Server, containing: re.Pattern[str], after: int) -> str:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        for text in server.telegram.texts(TELEGRAM_USER)[after:]:
-            if containing.search(text):
-                return text
-        time.sleep(0.2)
-    raise AssertionError(f"no Telegram message like {containing.pattern}")
+    return _wait(
+        f"Telegram message like {containing.pattern}",
+        lambda: next(
+            (t for t in server.telegram.texts(TELEGRAM_USER)[after:] if containing.search(t)),
+            None,
+        ),
+    )
 
 
 def test_sign_in_with_a_code_received_on_the_linked_telegram_chat(
@@ -109,40 +138,17 @@ def test_sign_in_with_a_code_received_on_the_linked_telegram_chat(
 ) -> None:  # type: ignore[no-untyped-def]
     email = "kode.telegram@contoh.id"
     citizen = visit_factory("citizen-telegram-code")
-    citizen.goto("/daftar", "register")
-    page = citizen.page
-    page.get_by_label("Nama", exact=True).fill("Warga Telegram")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Kata sandi (minimal 8 karakter)").fill(PASSWORD)
-    page.get_by_label(re.compile("Saya menyetujui")).check()
-    citizen.submit("Buat akun", "registered")
-    citizen.goto("/saya/chat", "link a chat")
-    citizen.submit("Tampilkan kode baru", "link code")
-    link_code = page.locator("p.code strong").inner_text()
+    citizen.register("Warga Telegram", email)
     before = len(server.telegram.texts(TELEGRAM_USER))
-    _telegram_says(server, f"/tautkan {link_code}")
+    _telegram_says(server, f"/tautkan {_link_code(citizen)}")
     _telegram_text(server, re.compile("tertaut"), before)
     citizen.submit("Keluar", "logged out")
 
-    citizen.goto("/masuk", "login page")
-    with page.expect_navigation():
-        page.get_by_role("link", name="Masuk dengan kode sekali pakai").click()
-    citizen.check("ask for a code")
-    page.get_by_label("Email atau nomor HP").fill(email)
-    page.get_by_label("Telegram").check()
     before = len(server.telegram.texts(TELEGRAM_USER))
-    citizen.submit("Kirim kode", "enter the code")
-    message = _telegram_text(server, re.compile(r"(?<!\d)\d{6}(?!\d)"), before)
-    code = re.search(r"(?<!\d)(\d{6})(?!\d)", message)
+    _ask_for_a_code(citizen, email, "Telegram")
+    code = CODE.search(_telegram_text(server, CODE, before))
     assert code
-    page.get_by_label("Kode", exact=True).fill(code.group(1))
-    citizen.submit("Masuk", "signed in by code")
-    expect(page.get_by_role("button", name="Keluar")).to_be_visible()
-
-
-WHATSAPP_ID = "6281234509876"  # the citizen's WhatsApp id (their number's digits)
-SMS_NUMBER, SMS_E164 = "081234509875", "+6281234509875"
-CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+    _sign_in_with(citizen, code.group(1))
 
 
 def _whatsapp_says(server: Server, text: str) -> None:
@@ -157,50 +163,14 @@ def _whatsapp_says(server: Server, text: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def _wait(what: str, found: Callable[[], T | None], timeout: float = 120) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = found()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"no {what} in {timeout} s")
-
-
-def _ask_for_a_code(citizen: Any, login: str, channel: str) -> None:
-    page = citizen.page
-    citizen.goto("/masuk", "login page")
-    with page.expect_navigation():
-        page.get_by_role("link", name="Masuk dengan kode sekali pakai").click()
-    citizen.check("ask for a code")
-    page.get_by_label("Email atau nomor HP").fill(login)
-    page.get_by_label(channel, exact=True).check()
-    citizen.submit("Kirim kode", "enter the code")
-
-
-def _sign_in_with(citizen: Any, code: str) -> None:
-    citizen.page.get_by_label("Kode", exact=True).fill(code)
-    citizen.submit("Masuk", "signed in by code")
-    expect(citizen.page.get_by_role("button", name="Keluar")).to_be_visible()
-
-
 def test_sign_in_with_a_code_received_on_the_linked_whatsapp_chat(
     visit_factory, server: Server
 ) -> None:  # type: ignore[no-untyped-def]
     email = "kode.whatsapp@contoh.id"
     citizen = visit_factory("citizen-whatsapp-code")
-    citizen.goto("/daftar", "register")
-    page = citizen.page
-    page.get_by_label("Nama", exact=True).fill("Warga WhatsApp")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Kata sandi (minimal 8 karakter)").fill(PASSWORD)
-    page.get_by_label(re.compile("Saya menyetujui")).check()
-    citizen.submit("Buat akun", "registered")
-    citizen.goto("/saya/chat", "link a chat")
-    citizen.submit("Tampilkan kode baru", "link code")
-    link_code = page.locator("p.code strong").inner_text()
+    citizen.register("Warga WhatsApp", email)
     before = len(server.whatsapp.to(WHATSAPP_ID))
-    _whatsapp_says(server, f"/tautkan {link_code}")
+    _whatsapp_says(server, f"/tautkan {_link_code(citizen)}")
     _wait(
         "linking answer",
         lambda: any("tertaut" in wa_text(b) for b in server.whatsapp.to(WHATSAPP_ID)[before:]),

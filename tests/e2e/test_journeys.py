@@ -18,17 +18,6 @@ AGENCY = "Dinas Kependudukan dan Pencatatan Sipil Provinsi DKI Jakarta"
 REJECT_NOTE = "Komentar ini tidak membahas isi bagian yang dikomentari."
 
 
-def _register(citizen: Visit, name: str, email: str) -> None:
-    citizen.goto("/daftar", "register")
-    page = citizen.page
-    page.get_by_label("Nama", exact=True).fill(name)
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Kata sandi (minimal 8 karakter)").fill("warga-rahasia-123")
-    page.get_by_label(re.compile("Saya menyetujui")).check()
-    citizen.submit("Buat akun", "registered")
-    expect(page.get_by_role("button", name="Keluar")).to_be_visible()
-
-
 def _comment_on_section(citizen: Visit, body: str) -> None:
     page = citizen.goto("/konsultasi/1", "consultation")
     with page.expect_navigation():
@@ -106,7 +95,7 @@ def test_citizen_moderator_official_visitor(visit_factory, server: Server, js: b
     # 1. A citizen registers, reads a consultation on a phone, comments on a section and
     #    sends an aspiration; both wait for review on /saya.
     citizen = visit_factory("citizen", js=js)
-    _register(citizen, name, email)
+    citizen.register(name, email)
     _comment_on_section(citizen, comment)
     ticket = _send_aspiration(citizen, title, body)
     page = citizen.goto("/saya", "my contributions pending")

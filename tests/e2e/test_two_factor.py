@@ -11,10 +11,10 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import CITIZEN_PASSWORD as PASSWORD
 from tests.e2e.conftest import Server
 
 ADMIN = "rahmat.hidayat@contoh.id"
-PASSWORD = "warga-rahasia-123"
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
@@ -23,13 +23,8 @@ def test_a_citizen_turns_on_two_factor_and_an_administrator_resets_it(
 ) -> None:  # type: ignore[no-untyped-def]
     email = f"dua.langkah.{'js' if js else 'nojs'}@contoh.id"
     citizen = visit_factory("citizen-2fa", js=js)
-    citizen.goto("/daftar", "register")
+    citizen.register("Warga Dua Langkah", email, PASSWORD)
     page = citizen.page
-    page.get_by_label("Nama", exact=True).fill("Warga Dua Langkah")
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Kata sandi (minimal 8 karakter)").fill(PASSWORD)
-    page.get_by_label(re.compile("Saya menyetujui")).check()
-    citizen.submit("Buat akun", "registered")
 
     citizen.goto("/saya/profil", "profile")
     with page.expect_navigation():
