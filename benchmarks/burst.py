@@ -44,10 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 from telegram_kit import fake_bot_api, free_port, tg_update  # noqa: E402
 
-from bots.intake import pending_count  # noqa: E402
 from forum import actions  # noqa: E402
 from forum.app import build_services  # noqa: E402
 from forum.db import migrate  # noqa: E402
+from forum.intake import pending_count  # noqa: E402
 from forum.models import Account, Agency, Aspiration, Category, Region, Role  # noqa: E402
 from forum.seeds import upsert_reference_data  # noqa: E402
 from forum.services import Services  # noqa: E402

@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from bots.sms.gammu import GammuStore, Poller  # noqa: E402
 from bots.sms.gateway import SmsEvent  # noqa: E402
-from bots.spool import spool  # noqa: E402
 from forum.app import build_services  # noqa: E402
 from forum.db import migrate  # noqa: E402
 from forum.settings import Settings  # noqa: E402
+from forum.spool import spool  # noqa: E402
 
 SCHEMA = Path("/usr/share/doc/gammu-smsd/examples/sqlite.sql")
 SECRET_KEY = "gammu-bench-secret-key-0123456789-0123456789"  # noqa: S105 - throwaway

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from forum.models import ChatInbound as ChatInbound  # the intake record, in the core now
 from forum.models import utcnow
 
 
@@ -60,28 +61,6 @@ class ChatIdentity(SQLModel, table=True):
     last_inbound_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-
-
-class ChatInbound(SQLModel, table=True):
-    """A platform update taken in once, recorded in the transaction of its effect: the unique
-    id makes the platform's retries no-ops. On PostgreSQL the webhook stores updates here
-    directly (processed_at empty until the drain job runs them); on SQLite they wait in the
-    spool file first (bots.spool)."""
-
-    __tablename__ = "chat_inbound"
-    __table_args__ = (
-        UniqueConstraint("channel", "platform_id"),
-        Index("ix_chat_inbound_chat_pending", "channel", "chat_key", "processed_at", "id"),
-        # The drain's "oldest not processed" when chat_inbound is the spool (PostgreSQL).
-        Index("ix_chat_inbound_pending", "processed_at", "id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(max_length=12)
-    platform_id: str = Field(max_length=100)  # Telegram update_id, WhatsApp wamid
-    chat_key: str = Field(default="", max_length=64)  # keeps one chat's updates in order
-    raw: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = Field(default_factory=utcnow)
-    processed_at: datetime | None = None
 
 
 class ChatDelivery(SQLModel, table=True):

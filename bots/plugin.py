@@ -23,17 +23,9 @@ from bots.delivery import Pace, channels, deliver, register_channel
 from bots.email import wiring as email_wiring
 from bots.email.config import SETTINGS as EMAIL_SETTINGS
 from bots.guard import GUARD, FailureLimiter
-from bots.intake import (
-    DRAIN_JOB,
-    drain_job,
-    legacy_update_job,
-    nudge_if_waiting,
-    register_processor,
-)
 from bots.privacy import account_chat_data
 from bots.sms import wiring as sms
 from bots.sms.config import SETTINGS as SMS_SETTINGS
-from bots.spool import spool
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.commands import webhook_problems
 from bots.telegram.webhook import PROCESSOR as TELEGRAM_PROCESSOR
@@ -42,11 +34,13 @@ from bots.whatsapp import webhook as whatsapp_webhook
 from bots.whatsapp.channel import WhatsAppChannel
 from bots.whatsapp.client import GraphClient
 from forum.errors import N_
-from forum.extensions import ACCOUNT_DATA, METRIC_READINGS, NAV_LINKS, PERIODIC, PROFILE_LINKS
+from forum.extensions import ACCOUNT_DATA, METRIC_READINGS, NAV_LINKS, PROFILE_LINKS
+from forum.intake import legacy_update_job, register_processor
 from forum.metrics import Reading
 from forum.plugins import Plugin
 from forum.services import Services
 from forum.settings import Settings
+from forum.spool import spool
 
 HERE = Path(__file__).resolve().parent
 
@@ -91,8 +85,6 @@ def setup(services: Services) -> None:
     email_wiring.setup(services)
     register_processor(services, "telegram", TELEGRAM_PROCESSOR)
     register_processor(services, "whatsapp", whatsapp_webhook.PROCESSOR)
-    services.job_handlers[DRAIN_JOB] = drain_job
-    services.extensions.setdefault(PERIODIC, []).append(nudge_if_waiting)
     services.extensions.setdefault(METRIC_READINGS, []).append(spool_readings)
     services.job_handlers[UPDATE_JOB] = legacy_update_job
     services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job

@@ -31,6 +31,7 @@ from forum import (  # readiness, log format, /metrics
     feeds,
     health,
     i18n,
+    intake,
     logs,
     metrics,
     notifications,
@@ -38,6 +39,7 @@ from forum import (  # readiness, log format, /metrics
 )
 from forum.db import Database, check_migrated, make_engine
 from forum.events import EventBus
+from forum.extensions import PERIODIC
 from forum.outbox import Worker
 from forum.plugins import Plugin, installed_plugins
 from forum.runtime import run_background
@@ -153,6 +155,10 @@ def build_services(
         settings.sealing_keys,
         settings.unconfirmed_account_days,
     )
+    # The durable intake (forum.intake): chat updates and web submissions, acknowledged once
+    # on disk and processed by its one drain job.
+    services.job_handlers[intake.DRAIN_JOB] = intake.drain_job
+    services.extensions.setdefault(PERIODIC, []).append(intake.nudge_if_waiting)
     for plugin in plugins:
         if plugin.locale_dir:
             i18n.add_catalog_dir(plugin.locale_dir)

@@ -443,3 +443,26 @@ class OutboxJob(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
+
+
+class ChatInbound(SQLModel, table=True):
+    """Something acknowledged once and processed later (a chat platform's update, a web
+    submission), recorded in the transaction of its effect: the unique (channel, platform id)
+    makes retries no-ops. On PostgreSQL the intake stores here directly (processed_at empty
+    until the drain job runs it); on SQLite it waits in the spool file first (forum.spool).
+    The table keeps its first name, from when only chat updates came in this way."""
+
+    __tablename__ = "chat_inbound"
+    __table_args__ = (
+        UniqueConstraint("channel", "platform_id"),
+        Index("ix_chat_inbound_chat_pending", "channel", "chat_key", "processed_at", "id"),
+        # The drain's "oldest not processed" when chat_inbound is the spool (PostgreSQL).
+        Index("ix_chat_inbound_pending", "processed_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=12)
+    platform_id: str = Field(max_length=100)  # Telegram update_id, WhatsApp wamid
+    chat_key: str = Field(default="", max_length=64)  # keeps one chat's updates in order
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None

@@ -1,4 +1,4 @@
-"""What an inbound mail becomes, in the drain job's transaction (bots.intake): nothing for
+"""What an inbound mail becomes, in the drain job's transaction (forum.intake): nothing for
 automatic mail (auto-replies, bounces, lists, our own address) and for senders over their
 hourly limit; otherwise an ``EmailSubmission`` that enters the moderation queue at once when
 the address is confirmed and the trusted receiving server authenticated the mail, and after

@@ -28,9 +28,9 @@ from email.utils import parseaddr
 
 from bots.email.channel import CHANNEL
 from bots.email.config import EmailSettings
-from bots.intake import store_now
-from bots.spool import Incoming
+from forum.intake import store_now
 from forum.services import Services
+from forum.spool import Incoming
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from bots.delivery import Pace, register_channel
 from bots.email.channel import ANSWER_JOB, CHANNEL, EmailChannel, make_answer_handler
 from bots.email.config import EmailSettings
 from bots.email.inbound import SETTINGS_KEY, case_notes, expire_waiting, handle_mail
-from bots.intake import Processor, register_processor
 from forum.extensions import CASE_NOTES, PERIODIC
+from forum.intake import Processor, register_processor
 from forum.services import Services
 from forum.settings import Settings
 

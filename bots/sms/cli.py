@@ -13,11 +13,11 @@ from typing import TextIO
 
 from bots.channels import Outcome, SendResult
 from bots.delivery import Pace, register_channel
-from bots.intake import store_now
 from bots.sms.channel import SmsChannel
 from bots.sms.conversation import config_of
 from bots.sms.gateway import SmsEvent
 from bots.sms.numbers import to_e164
+from forum.intake import store_now
 from forum.services import Services
 
 

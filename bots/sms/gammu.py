@@ -56,10 +56,10 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from bots.channels import Outcome, SendResult
 from bots.config import BotSettings
-from bots.intake import store_now
 from bots.sms.gateway import DELIVERED, FAILED, SENT, SmsEvent
 from bots.sms.numbers import to_e164
 from bots.sms.segments import GSM7_EXTENSION, PART, size
+from forum.intake import store_now
 from forum.services import Services
 from forum.settings import Settings
 

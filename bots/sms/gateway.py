@@ -3,7 +3,7 @@ with a GSM modem (``bots.sms.gammu``) and a Twilio-compatible HTTP provider
 (``bots.sms.twilio``).
 
 Inbound, whatever the gateway: each received text and each delivery report is stored in the
-chat spool (``bots.spool``) as ``SmsEvent(...).to_incoming()`` before the gateway is told it
+chat spool (``forum.spool``) as ``SmsEvent(...).to_incoming()`` before the gateway is told it
 was taken (Gammu's inbox row marked processed, the provider's webhook answered 200); the spool's
 unique ``(channel, platform_id)`` makes a replay harmless. The one ``sms`` processor
 (``bots.sms.inbound``) turns stored messages into the conversation and stored reports into
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Protocol, runtime_checkable
 
 from bots.channels import SendResult
-from bots.spool import Incoming
+from forum.spool import Incoming
 
 CHANNEL = "sms"
 
@@ -62,7 +62,7 @@ class SmsEvent:
         return cls(**{k: str(data.get(k) or "") for k in cls.__dataclass_fields__})
 
     def to_incoming(self) -> Incoming:
-        """For ``bots.intake``: one citizen's texts are processed in order (chat key: number)."""
+        """For ``forum.intake``: one citizen's texts are processed in order (chat key: number)."""
         return Incoming(
             channel=CHANNEL,
             platform_id=self.platform_id[:100],

@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bots import actions
-from bots.intake import Processor
 from bots.sms.conversation import converse_sms
 from bots.sms.gateway import CHANNEL, SmsEvent
+from forum.intake import Processor
 from forum.services import Services
 
 

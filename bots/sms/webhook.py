@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bots.guard import refused
-from bots.intake import batcher
 from bots.sms.conversation import config_of
 from bots.sms.gateway import SmsEvent
 from bots.sms.numbers import to_e164
 from bots.sms.twilio import STATUSES, verify
+from forum.intake import batcher
 from forum.models import utcnow
 from forum.services import Services
 

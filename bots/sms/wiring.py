@@ -7,7 +7,6 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from bots.delivery import Pace, register_channel, register_policy
-from bots.intake import register_processor
 from bots.sms import costs
 from bots.sms.channel import SmsChannel
 from bots.sms.config import SmsSettings
@@ -16,6 +15,7 @@ from bots.sms.gateway import CHANNEL
 from bots.sms.gateways import STATUS_PATH, ConsoleGateway, make_gateway
 from bots.sms.inbound import PROCESSOR
 from bots.sms.webhook import INBOUND_PATH, twilio_inbound, twilio_status
+from forum.intake import register_processor
 from forum.services import Services
 from forum.settings import Settings, SettingsError
 

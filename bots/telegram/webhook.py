@@ -1,6 +1,6 @@
 """``POST /webhooks/telegram``: check the secret in constant time, take the update in once
 (unique update_id) and answer 200 as soon as it is on disk; the worker's drain job processes
-it from there (bots.intake)."""
+it from there (forum.intake)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bots.delivery import SETTINGS, channels, converse
 from bots.guard import refused
-from bots.intake import Processor, batcher, store_now
-from bots.spool import Incoming
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.inbound import CHANNEL, chat_key, parse_update, to_inbound
+from forum.intake import Processor, batcher, store_now
 from forum.services import Services
+from forum.spool import Incoming
 
 log = logging.getLogger(__name__)
 

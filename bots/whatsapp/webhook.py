@@ -1,7 +1,7 @@
 """``/webhooks/whatsapp``: Meta's verification handshake (GET), and deliveries (POST) whose
 X-Hub-Signature-256 is checked over the raw bytes before parsing; each message and receipt is
 stored once (unique wamid, unique wamid+status) and 200 answered once they are on disk; the
-worker's drain job processes them (bots.intake)."""
+worker's drain job processes them (forum.intake)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from bots import actions
 from bots.config import BotSettings
 from bots.delivery import SETTINGS, converse
 from bots.guard import refused
-from bots.intake import Processor, batcher
 from bots.whatsapp.inbound import CHANNEL, dumps, items, to_inbound, to_receipt
+from forum.intake import Processor, batcher
 from forum.services import Services
 
 log = logging.getLogger(__name__)

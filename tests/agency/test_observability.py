@@ -11,13 +11,13 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
-from bots.spool import Incoming, spool
 from forum import actions, outbox
 from forum.app import create_app
 from forum.logs import JsonFormatter
 from forum.models import Aspiration, utcnow
 from forum.runtime import beat
 from forum.services import Services
+from forum.spool import Incoming, spool
 from tests.conftest import World
 from tests.moderation.conftest import Make
 

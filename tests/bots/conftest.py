@@ -26,10 +26,10 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from bots.delivery import channels
-from bots.intake import batcher
-from bots.spool import FileSpool, spool
+from forum.intake import batcher
 from forum.services import Services
 from forum.settings import Settings
+from forum.spool import FileSpool, spool
 from tests.bots.sms_fake import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio, SmsUser
 from tests.bots.whatsapp_fake import (
     FakeGraph,

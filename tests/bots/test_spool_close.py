@@ -9,9 +9,9 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from bots.spool import Incoming, spool
 from forum.app import build_services, create_app
 from forum.settings import Settings
+from forum.spool import Incoming, spool
 
 
 def open_files() -> set[str]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from bots.intake import pending_count
 from bots.models import ChatIdentity, ChatInbound
+from forum.intake import pending_count
 from forum.models import OutboxJob
 from forum.services import Services
 from tests.bots.conftest import SECRET, Chat, FakeTelegram, drain, load_fixture
@@ -201,8 +201,8 @@ def test_the_failure_limit_and_window_are_settings(
 def test_replaying_processed_updates_after_a_crash_has_no_second_effect(
     chat: Chat, services: Services, fake_telegram: FakeTelegram
 ) -> None:
-    from bots.intake import process_batch
-    from bots.spool import spool
+    from forum.intake import process_batch
+    from forum.spool import spool
 
     for _ in range(3):
         assert chat.post(chat._personalise(load_fixture("message__start"))).status_code == 200
@@ -237,9 +237,9 @@ def test_an_update_the_drain_job_was_not_woken_for_is_taken_by_the_scheduler(
     (its nudge saw the job still running) is not left waiting for the next citizen."""
     import json
 
-    from bots.spool import Incoming, spool
     from bots.telegram.inbound import chat_key
     from forum.runtime import run_scheduled
+    from forum.spool import Incoming, spool
 
     update = chat._personalise(load_fixture("message__start"))
     raw = json.dumps(update)

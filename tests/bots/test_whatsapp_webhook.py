@@ -8,8 +8,8 @@ import json
 
 from sqlmodel import func, select
 
-from bots.intake import pending_count
 from bots.models import ChatDelivery, ChatIdentity, ChatInbound, DeliveryStatus
+from forum.intake import pending_count
 from forum.models import OutboxJob
 from forum.services import Services
 from tests.bots.conftest import drain

@@ -25,10 +25,10 @@ from bots.sms import gammu
 from bots.sms.cli import cmd_gammu
 from bots.sms.gammu import GammuGateway, GammuStore, Poller, poll_once
 from bots.sms.gateway import DELIVERED, FAILED, SENT, Gateway, SmsEvent
-from bots.spool import spool
 from forum.app import build_services
 from forum.services import Services
 from forum.settings import Settings, SettingsError
+from forum.spool import spool
 from tests.bots.conftest import bot_settings
 from tests.bots.sms.gammu_smsd import GammuSmsd, create_database, gammu_smsd
 

@@ -17,9 +17,9 @@ from sqlalchemy import create_engine, text
 
 from bots.sms.gammu import GammuGateway, GammuStore, Poller, poll_once
 from bots.sms.gateway import DELIVERED, SmsEvent
-from bots.spool import spool
 from forum.services import Services
 from forum.settings import Settings
+from forum.spool import spool
 from tests.bots.conftest import bot_settings
 
 SCHEMA = Path("/usr/share/doc/gammu-smsd/examples/pgsql.sql")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from bots.intake import pending_count
 from bots.models import ChatDelivery, ChatInbound, DeliveryStatus
+from forum.intake import pending_count
 from forum.models import OutboxJob
 from forum.services import Services
 from tests.bots.conftest import drain

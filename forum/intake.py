@@ -1,7 +1,7 @@
 """Webhook intake and the processing of what it took in.
 
 Intake (web process): updates arriving within a few milliseconds of each other are stored in
-the spool (``bots.spool``) in one fully-synced transaction (group commit), so acknowledging
+the spool (``forum.spool``) in one fully-synced transaction (group commit), so acknowledging
 200 updates/s costs a handful of fsyncs instead of 200; each request answers only after its
 update is on disk. On SQLite the spool is a file of its own, so the acknowledgement never
 waits for the main database's writer. After answering, the web process makes the one drain
@@ -27,11 +27,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bots.models import ChatInbound
-from bots.spool import Incoming, Spool, Spooled, TableSpool, spool
-from forum.models import OutboxJob
+from forum.models import ChatInbound, OutboxJob
 from forum.outbox import JobContext, RetryLater, make_due, standing_job_idle
 from forum.services import Services
+from forum.spool import Incoming, Spool, Spooled, TableSpool, spool
 
 log = logging.getLogger(__name__)
 

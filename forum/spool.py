@@ -29,9 +29,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from bots.models import ChatInbound
 from forum.db import Database
-from forum.models import utcnow
+from forum.models import ChatInbound, utcnow
 
 SPOOL_KEY = "bots.spool"  # services.extensions key
 KEEP_DONE = timedelta(days=1)  # done rows kept this long: retries within it stop at the spool
