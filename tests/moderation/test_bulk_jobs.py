@@ -312,7 +312,10 @@ def test_a_job_whose_moderator_lost_the_role_stops_and_gives_the_cases_back(
     admin.login(world.admin)
     page = admin.get(answer.headers["location"]).text
     assert text_of(page, "bulk-state") == "Berhenti" and REFRESH not in page
-    assert f"{COPIES} kasus tidak tercapai." in unescape(page)
+    assert (
+        "Moderator yang memulai keputusan massal ini tidak lagi boleh memutuskan; kasus yang "
+        f"belum tercapai kembali ke antrean. {COPIES} kasus tidak tercapai."
+    ) in unescape(page)
     assert statuses(world, comments) == {"pending": COPIES}
     queue = admin.get("/moderation").text  # the cluster can be decided again
     assert len(CLUSTER_BOX.findall(queue)) == 1 and "Sedang diputuskan" not in queue
