@@ -523,7 +523,7 @@ def bulk_decide(
     skipped with its reason (already decided, escalated, your own decision under appeal, its
     contribution already moderated or withdrawn, no such case)."""
     moderator = _require_moderator(moderator)
-    _check_bulk(action, reason_code, note)
+    check_bulk(action, reason_code, note)
     wanted = list(dict.fromkeys(case_ids))[:500]
     found = {
         case.id: case
@@ -536,9 +536,7 @@ def bulk_decide(
     )
     cases = [found[i] for i in wanted if i in found]
     return result.add(
-        _decide_each(
-            db, config, moderator, cases, action=action, reason_code=reason_code, note=note
-        )
+        decide_each(db, config, moderator, cases, action=action, reason_code=reason_code, note=note)
     )
 
 
@@ -555,7 +553,7 @@ def decide_cluster(
     """Approve or reject every open case of one cluster of identical texts (a copy-paste
     campaign: one queue entry however many accounts sent it), skipping as ``bulk_decide``."""
     moderator = _require_moderator(moderator)
-    _check_bulk(action, reason_code, note)
+    check_bulk(action, reason_code, note)
     cases = db.exec(
         select(ModerationCase)
         .where(
@@ -564,19 +562,19 @@ def decide_cluster(
         )
         .order_by(col(ModerationCase.id))
     ).all()
-    return _decide_each(
+    return decide_each(
         db, config, moderator, cases, action=action, reason_code=reason_code, note=note
     )
 
 
-def _check_bulk(action: DecisionAction, reason_code: str, note: str) -> None:
+def check_bulk(action: DecisionAction, reason_code: str, note: str) -> None:
     if action not in (DecisionAction.approve, DecisionAction.reject):
         raise Invalid(N_("Only approve or reject can be applied to a selection."))
     if action == DecisionAction.reject:
         reason_text(reason_code, note)  # validate once, before touching anything
 
 
-def _decide_each(
+def decide_each(
     db: Session,
     config: ModerationConfig,
     moderator: Account,

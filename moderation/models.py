@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from forum.models import utcnow
@@ -151,3 +151,63 @@ class ScreenTerm(SQLModel, table=True):
     language: str = Field(default="id", max_length=5)
     created_by_id: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class BulkState(StrEnum):
+    queued = "queued"  # recorded, the worker has not started it
+    running = "running"
+    done = "done"
+    failed = "failed"  # stopped for good; the cases it had not reached are back in the queue
+
+
+class BulkJob(SQLModel, table=True):
+    """A bulk decision too large for one request (moderation.bulk_jobs): who decided what,
+    over which cases (``moderation_bulk_item``), and how far the worker has come."""
+
+    __tablename__ = "moderation_bulk_job"
+    id: int | None = Field(default=None, primary_key=True)
+    moderator_id: int = Field(foreign_key="account.id", index=True)
+    action: str = Field(max_length=12)  # approve | reject
+    reason_code: str = Field(default="", max_length=20)
+    note: str = Field(default="", max_length=300)
+    # What the moderator selected: the clusters' fingerprints and the case ids that were no
+    # case (JSON lists); the cases themselves are the job's items.
+    clusters: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    missing: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    total: int = 0  # items, plus the missing ids
+    done: int = 0  # decided
+    skipped: int = 0  # left alone with a reason (the missing ids count here from the start)
+    state: str = Field(default=BulkState.queued, max_length=10, index=True)
+    error: str | None = Field(default=None, max_length=500)  # a msgid, when it failed
+    back: str = Field(default="/moderation", max_length=500)  # the queue page it came from
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class BulkOutcome(StrEnum):
+    done = "done"
+    skipped = "skipped"
+    left = "left"  # the job failed before reaching it
+
+
+class BulkItem(SQLModel, table=True):
+    """One case of a bulk job. Its ``outcome`` is empty until the job reaches it; while it is
+    empty the case belongs to the job, and a partial unique index lets no second job take it."""
+
+    __tablename__ = "moderation_bulk_item"
+    __table_args__ = (
+        Index(
+            "ux_moderation_bulk_item_open",
+            "case_id",
+            unique=True,
+            sqlite_where=text("outcome IS NULL"),
+            postgresql_where=text("outcome IS NULL"),
+        ),
+    )
+    job_id: int = Field(foreign_key="moderation_bulk_job.id", primary_key=True)
+    case_id: int = Field(foreign_key="moderation_case.id", primary_key=True)
+    outcome: str | None = Field(default=None, max_length=8)
+    # Why it was skipped: [msgid, params] as JSON.
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def setup(services: Services) -> None:
+    from moderation import bulk_jobs
     from moderation.subscribers import subscribe
 
     config = ModerationConfig.from_settings(services.settings)
@@ -34,6 +35,7 @@ def setup(services: Services) -> None:
         (N_("Appeal a moderation decision"), "/moderation/banding")
     )
     subscribe(services.bus, config)
+    services.job_handlers[bulk_jobs.JOB_KIND] = bulk_jobs.bulk_decide_job
 
 
 def routes(services: Services) -> list[BaseRoute]:

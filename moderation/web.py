@@ -6,21 +6,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from markupsafe import Markup, escape
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from forum import ratelimit
-from forum.bulk import BulkResult
 from forum.errors import N_, Invalid, NotFound
 from forum.exports import export_format, export_response
 from forum.extensions import CASE_NOTES
-from forum.models import Aspiration, Comment, Role, utcnow
+from forum.i18n import Formatter
+from forum.models import Account, Aspiration, Comment, Role, utcnow
 from forum.queries import access_comment, can_see_aspiration
 from forum.validation import parse_local_datetime
 from forum.web.kit import Ctx, form_errors, parse_int, safe_next, view
-from moderation import actions, queries
+from moderation import actions, bulk_jobs, queries
 from moderation.config import ModerationConfig
-from moderation.models import DecisionAction, ScreenTerm
+from moderation.models import BulkJob, DecisionAction, ScreenTerm
 
 MODERATORS = (Role.moderator, Role.admin)
 ADMIN = (Role.admin,)
@@ -38,6 +38,12 @@ SCREEN_LABELS = {
     "all-caps": N_("ALL CAPS"),
     "abusive": N_("Abusive words"),
     "screen-error": N_("A screen could not run"),
+}
+BULK_STATES = {
+    "queued": N_("Waiting for the worker"),
+    "running": N_("Running"),
+    "done": N_("Finished"),
+    "failed": N_("Stopped"),
 }
 REASON_LABELS = {
     "new": N_("New"),
@@ -95,6 +101,8 @@ def queue(ctx: Ctx) -> Response:
         reason_labels=REASON_LABELS,
         reasons=actions.REJECT_REASONS,
         errors={},
+        bulk_jobs=bulk_jobs.active_jobs(ctx.db),
+        busy=bulk_jobs.busy_cases(ctx.db, [c.id for c in result.page.items]),
     )
 
 
@@ -109,37 +117,85 @@ def bulk(ctx: Ctx) -> Response:
     action = ctx.field("action")
     if not (ids or clusters) or action not in ("approve", "reject"):
         raise Invalid(N_("Select cases and an action."))
-    decision, reason, note = DecisionAction(action), ctx.field("reason"), ctx.field("note")
-    result = BulkResult()
-    if ids:
-        result.add(
-            actions.bulk_decide(
-                ctx.db, _config(ctx), ctx.user, ids, action=decision, reason_code=reason, note=note
-            )
-        )
-    for fingerprint in clusters:  # a whole cluster of identical texts at once
-        result.add(
-            actions.decide_cluster(
-                ctx.db,
-                _config(ctx),
-                ctx.user,
-                fingerprint,
-                action=decision,
-                reason_code=reason,
-                note=note,
-            )
-        )
+    back = safe_next(ctx.field("next") or "/moderation")
+    outcome = bulk_jobs.decide_in_bulk(
+        ctx.db,
+        _config(ctx),
+        ctx.user,
+        ids,
+        clusters,
+        action=DecisionAction(action),
+        reason_code=ctx.field("reason"),
+        note=ctx.field("note"),
+        back=back,
+    )
+    if isinstance(outcome, BulkJob):  # too large for one request: the worker decides it
+        return ctx.redirect(f"/moderation/massal/{outcome.id}")
     return ctx.render(
         "bulk_result.html",
         title=ctx._("Bulk decision"),
-        summary=ctx._(
-            "%(decided)s decided, %(skipped)s skipped",
-            decided=result.done,
-            skipped=len(result.skipped),
-        ),
-        result=result,
-        back=safe_next(ctx.field("next") or "/moderation"),
+        summary=_summary(ctx, outcome.done, len(outcome.skipped)),
+        result=outcome,
+        back=back,
         back_label=ctx._("Back to the moderation queue"),
+    )
+
+
+def _summary(ctx: Ctx, decided: int, skipped: int) -> str:
+    return ctx._(
+        "%(decided)s decided, %(skipped)s skipped",
+        decided=_number(ctx, decided),
+        skipped=_number(ctx, skipped),
+    )
+
+
+def _number(ctx: Ctx, value: int) -> str:
+    return Formatter(ctx.locale, ctx.settings.timezone).number(value)
+
+
+def _bulk_progress(ctx: Ctx) -> bulk_jobs.Progress:
+    found = bulk_jobs.progress(ctx.db, int(ctx.request.path_params["job_id"]))
+    if found is None:
+        raise NotFound(N_("This bulk decision does not exist."))
+    return found
+
+
+@view(roles=MODERATORS)
+def bulk_job(ctx: Ctx) -> Response:
+    """A bulk decision's progress ("N of M"), reloaded every 2 s while it runs; then its
+    result as the answer to a small one shows it."""
+    found = _bulk_progress(ctx)
+    job = found.job
+    response = ctx.render(
+        "moderation/bulk_job.html",
+        p=found,
+        job=job,
+        state_labels=BULK_STATES,
+        reasons=actions.REJECT_REASONS,
+        summary=_summary(ctx, job.done, job.skipped),
+        moderator=ctx.db.get(Account, job.moderator_id),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@view(roles=MODERATORS)
+def bulk_job_json(ctx: Ctx) -> Response:
+    """The same progress for a script: state and counts."""
+    found = _bulk_progress(ctx)
+    job = found.job
+    return JSONResponse(
+        {
+            "id": job.id,
+            "state": job.state,
+            "state_label": ctx._(BULK_STATES[job.state]),
+            "total": job.total,
+            "handled": found.handled,
+            "decided": job.done,
+            "skipped": job.skipped,
+            "finished": not found.active,
+        },
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -346,7 +402,6 @@ def _audit_filters(ctx: Ctx) -> queries.AuditFilters:
 def audit_page(ctx: Ctx) -> Response:
     filters = _audit_filters(ctx)
     page = queries.list_audit(ctx.db, filters, page=ctx.query_int("halaman", 1))
-    from forum.models import Account
     from forum.queries import lookup_names
 
     return ctx.render(
@@ -437,6 +492,8 @@ def save_term(ctx: Ctx) -> Response:
 routes = [
     Route("/moderation", queue),
     Route("/moderation/massal", bulk, methods=["POST"]),
+    Route("/moderation/massal/{job_id:int}", bulk_job, methods=["GET"]),
+    Route("/moderation/massal/{job_id:int}.json", bulk_job_json, methods=["GET"]),
     Route("/moderation/kasus/{case_id}", case_page, methods=["GET"]),
     Route("/moderation/kasus/{case_id}", decide, methods=["POST"]),
     Route("/moderation/laporkan", flag_form, methods=["GET"]),
