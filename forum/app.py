@@ -36,6 +36,7 @@ from forum import (  # readiness, log format, /metrics
     metrics,
     notifications,
     passwords,
+    submissions,
 )
 from forum.db import Database, check_migrated, make_engine
 from forum.events import EventBus
@@ -159,6 +160,7 @@ def build_services(
     # on disk and processed by its one drain job.
     services.job_handlers[intake.DRAIN_JOB] = intake.drain_job
     services.extensions.setdefault(PERIODIC, []).append(intake.nudge_if_waiting)
+    submissions.register(services)
     for plugin in plugins:
         if plugin.locale_dir:
             i18n.add_catalog_dir(plugin.locale_dir)

@@ -129,6 +129,16 @@ def backoff_seconds(attempt: int, *, jitter: bool = True) -> float:
     return delay * spread if jitter else delay
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 class Worker:
     """Claims due jobs, runs their handlers and records the outcome.
 
@@ -271,8 +281,39 @@ class Worker:
                 break
         return total
 
+    def release_orphans(self) -> int:
+        """Jobs left running by a worker of this host whose process is gone (killed, crashed)
+        become claimable at once instead of after their lease: the embedded server restarted
+        after a SIGKILL goes on with the intake's drain job within a second. A lock of a
+        process still alive, or of another host, waits for its lease as before (worker ids
+        are ``host:pid:…``; hosts sharing one database need distinct host names)."""
+        host = socket.gethostname()
+        now = self.clock()
+        released = 0
+        with self.db.write() as session:
+            running = session.exec(
+                select(OutboxJob).where(
+                    col(OutboxJob.status) == JobStatus.running,
+                    col(OutboxJob.locked_until) >= now,
+                    col(OutboxJob.locked_by).startswith(f"{host}:"),
+                )
+            ).all()
+            for job in running:
+                parts = (job.locked_by or "").split(":")
+                if len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+                    continue
+                job.locked_until = now
+                released += 1
+        if released:
+            log.warning("outbox: %s jobs of a stopped worker of this host released", released)
+        return released
+
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
         log.info("outbox worker %s started", self.worker_id)
+        try:
+            await asyncio.to_thread(self.release_orphans)
+        except Exception:
+            log.exception("outbox: could not look for jobs of stopped workers")
         while not stop.is_set():
             try:
                 ran = await self.run_once()

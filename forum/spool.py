@@ -74,6 +74,12 @@ class Spool(Protocol):
 
     def count_pending(self) -> int: ...
 
+    def count_pending_of(self, channels: Sequence[str], chat_key: str) -> int:
+        """Not processed yet, of these channels and this chat key (one account's posts)."""
+
+    def find_pending(self, channel: str, platform_id: str) -> Spooled | None:
+        """The update with this id if it still waits (an aspiration's reserved ticket)."""
+
     def prune(self, now: datetime | None = None) -> int: ...
 
 
@@ -150,6 +156,33 @@ class TableSpool:
                 ).one()
             )
 
+    def count_pending_of(self, channels: Sequence[str], chat_key: str) -> int:
+        with self.db.read() as db:
+            return int(
+                db.exec(
+                    select(func.count())
+                    .select_from(ChatInbound)
+                    .where(
+                        col(ChatInbound.channel).in_(channels),
+                        ChatInbound.chat_key == chat_key,
+                        col(ChatInbound.processed_at).is_(None),
+                    )
+                ).one()
+            )
+
+    def find_pending(self, channel: str, platform_id: str) -> Spooled | None:
+        with self.db.read() as db:
+            r = db.exec(
+                select(ChatInbound).where(
+                    ChatInbound.channel == channel,
+                    ChatInbound.platform_id == platform_id,
+                    col(ChatInbound.processed_at).is_(None),
+                )
+            ).first()
+        if r is None:
+            return None
+        return Spooled(r.id or 0, r.channel, r.platform_id, r.chat_key, r.raw, r.received_at)
+
     def prune(self, now: datetime | None = None) -> int:
         return 0  # chat_inbound is the record of what was taken in
 
@@ -168,6 +201,7 @@ CREATE TABLE IF NOT EXISTS chat_spool (
     UNIQUE (channel, platform_id)
 );
 CREATE INDEX IF NOT EXISTS ix_chat_spool_pending ON chat_spool (done, id);
+CREATE INDEX IF NOT EXISTS ix_chat_spool_chat ON chat_spool (chat_key, done);
 """
 
 
@@ -262,6 +296,31 @@ class FileSpool:
         with self._lock:
             row = self._connection().execute("SELECT count(*) FROM chat_spool WHERE done = 0")
             return int(row.fetchone()[0])
+
+    def count_pending_of(self, channels: Sequence[str], chat_key: str) -> int:
+        marks = ", ".join("?" for _ in channels)
+        with self._lock:
+            row = self._connection().execute(
+                f"SELECT count(*) FROM chat_spool WHERE chat_key = ? AND done = 0 "  # noqa: S608
+                f"AND channel IN ({marks})",
+                (chat_key, *channels),
+            )
+            return int(row.fetchone()[0])
+
+    def find_pending(self, channel: str, platform_id: str) -> Spooled | None:
+        with self._lock:
+            r = (
+                self._connection()
+                .execute(
+                    "SELECT id, channel, platform_id, chat_key, raw, received_at FROM chat_spool "
+                    "WHERE channel = ? AND platform_id = ? AND done = 0",
+                    (channel, platform_id),
+                )
+                .fetchone()
+            )
+        if r is None:
+            return None
+        return Spooled(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]))
 
     def prune(self, now: datetime | None = None) -> int:
         cutoff = ((now or utcnow()) - KEEP_DONE).isoformat()

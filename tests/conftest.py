@@ -20,13 +20,15 @@ from sqlalchemy import create_engine, event, make_url, text
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
-from forum import actions, totp
+from forum import actions, submissions, totp
 from forum.app import build_services, create_app
 from forum.db import migrate
+from forum.intake import batcher, process_batch
 from forum.models import Account, Agency, Consultation, Role, TotpCredential, utcnow
 from forum.seeds import upsert_reference_data
 from forum.services import Services
 from forum.settings import Settings
+from forum.spool import FileSpool, spool
 
 PASSWORD = "rahasia-sekali-123"
 SAMPLE_MARKDOWN = "# Judul\n\n## Bagian satu\n\nIsi pertama.\n\n## Bagian dua\n\nIsi kedua.\n"
@@ -169,6 +171,9 @@ def _empty_tables(services: Services) -> None:
 def services(settings: Settings) -> Iterator[Services]:
     services = build_services(settings)
     _empty_tables(services)
+    store = spool(services)
+    if isinstance(store, FileSpool):
+        store.clear()  # beside the session's test database, emptied like its tables
     with services.db.write() as db:
         upsert_reference_data(db)
     yield services
@@ -180,8 +185,25 @@ def app(services: Services):  # type: ignore[no-untyped-def]
     return create_app(services.settings, services=services)
 
 
+def settle_intake(services: Services) -> int:
+    """Store what the web intake acknowledged (forum.submissions), as the worker's drain job
+    does right after the answer; chat updates stay for their own tests to drain. Returns how
+    many submissions were processed."""
+    assert batcher(services).wait_settled(), "the intake never nudged its drain job"
+    done = 0
+    while True:
+        rows = [r for r in spool(services).pending(500) if r.channel in submissions.CHANNELS]
+        if not rows:
+            return done
+        _, finished = process_batch(services, rows)
+        if not finished:
+            return done  # only submissions waiting for a retry are left
+        done += finished
+
+
 class Browser:
-    """A TestClient that submits forms the way a browser does: with the page's CSRF token."""
+    """A TestClient that submits forms the way a browser does: with the page's CSRF token.
+    After each post the web intake's submissions are stored, as the worker would at once."""
 
     def __init__(self, client: TestClient) -> None:
         self.client = client
@@ -193,16 +215,24 @@ class Browser:
             self.last_html = response.text
         return response
 
-    def submit(self, page: str, action: str, data: dict[str, Any], **kwargs: Any):  # type: ignore[no-untyped-def]
-        """Open ``page``, take its CSRF token, and post ``data`` to ``action``."""
+    def submit(
+        self, page: str, action: str, data: dict[str, Any], *, settle: bool = True, **kwargs: Any
+    ):  # type: ignore[no-untyped-def]
+        """Open ``page``, take its CSRF token, and post ``data`` to ``action``; ``settle=False``
+        leaves what the intake acknowledged unprocessed (a worker that has not run yet)."""
         html = self.get(page).text
         match = CSRF_RE.search(html)
         assert match, f"no form with a CSRF token on {page}"
         kwargs.setdefault("follow_redirects", False)
-        return self.client.post(action, data={"csrf_token": match.group(1), **data}, **kwargs)
+        response = self.client.post(action, data={"csrf_token": match.group(1), **data}, **kwargs)
+        if settle:
+            settle_intake(self.services)
+        return response
 
     def post_raw(self, action: str, data: dict[str, Any]):  # type: ignore[no-untyped-def]
-        return self.client.post(action, data=data, follow_redirects=False)
+        response = self.client.post(action, data=data, follow_redirects=False)
+        settle_intake(self.services)
+        return response
 
     @property
     def services(self) -> Services:

@@ -45,17 +45,25 @@ from forum.validation import (
 from forum.workdays import deadlines_of
 
 
-def _next_ticket(db: Session, year: int) -> str:
-    """Atomic per-year serial: one upsert, safe under concurrent submissions on both engines."""
+def reserve_tickets(db: Session, year: int, count: int = 1) -> list[str]:
+    """The next ``count`` ticket numbers of ``year``: one upsert of the per-year serial, safe
+    under concurrent submissions on both engines. The web intake reserves a block at a time
+    and hands them out from memory (a block unused at a crash leaves a gap, never a repeat)."""
     insert = sqlite_insert if db.get_bind().dialect.name == "sqlite" else pg_insert
     statement = (
         insert(TicketCounter)
-        .values(year=year, last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": col(TicketCounter.last) + 1})
+        .values(year=year, last=count)
+        .on_conflict_do_update(
+            index_elements=["year"], set_={"last": col(TicketCounter.last) + count}
+        )
         .returning(col(TicketCounter.last))
     )
-    serial = db.execute(statement).scalar_one()
-    return f"ASP-{year}-{serial:06d}"
+    last = int(db.execute(statement).scalar_one())
+    return [f"ASP-{year}-{serial:06d}" for serial in range(last - count + 1, last + 1)]
+
+
+def _next_ticket(db: Session, year: int) -> str:
+    return reserve_tickets(db, year)[0]
 
 
 def check_aspiration(
@@ -100,8 +108,10 @@ def submit_aspiration(
     visibility: Visibility | None,
     channel: Channel = Channel.web,
     now: datetime | None = None,
+    ticket: str | None = None,
 ) -> Aspiration:
-    """Store an aspiration as pending review with a fresh ticket number."""
+    """Store an aspiration as pending review with a fresh ticket number (or ``ticket``, one
+    the web intake reserved and already gave the citizen)."""
     author = require_citizen_content_author(author)
     now = now or utcnow()
     title, body = clean_text(title), clean_text(body)
@@ -116,7 +126,7 @@ def submit_aspiration(
     )
     assert visibility is not None
     aspiration = Aspiration(
-        ticket=_next_ticket(db, now.year),
+        ticket=ticket or _next_ticket(db, now.year),
         title=title,
         body=body,
         category_id=category_id,  # type: ignore[arg-type]

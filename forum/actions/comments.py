@@ -30,19 +30,17 @@ from forum.validation import (
 )
 
 
-def submit_comment(
+def check_comment(
     db: Session,
-    author: Account | None,
     consultation: Consultation,
     *,
     body: str,
     section_id: int | None = None,
     parent_id: int | None = None,
-    channel: Channel = Channel.web,
     now: datetime | None = None,
-) -> Comment:
-    """Store a comment or reply as pending review (it is public only once published)."""
-    author = require_citizen_content_author(author)
+) -> tuple[str, int | None, int | None]:
+    """Raise what ``submit_comment`` would refuse (closed, too short or long, an unknown
+    section or parent); writes nothing. Returns the cleaned body, the section and the root."""
     now = now or utcnow()
     if consultation.status != ConsultationStatus.open or consultation.closes_at <= now:
         raise Conflict(N_("This consultation is not open for comments."))
@@ -63,6 +61,28 @@ def submit_comment(
         section = db.get(Section, section_id)
         if section is None or section.consultation_id != consultation.id:
             raise NotFound(N_("This section does not exist."))
+    return body, section_id, root_id
+
+
+def submit_comment(
+    db: Session,
+    author: Account | None,
+    consultation: Consultation,
+    *,
+    body: str,
+    section_id: int | None = None,
+    parent_id: int | None = None,
+    channel: Channel = Channel.web,
+    now: datetime | None = None,
+) -> Comment:
+    """Store a comment or reply as pending review (it is public only once published).
+    ``now`` is when it was received: a comment taken in before the deadline counts even
+    when the intake processes it after the close."""
+    author = require_citizen_content_author(author)
+    now = now or utcnow()
+    body, section_id, root_id = check_comment(
+        db, consultation, body=body, section_id=section_id, parent_id=parent_id, now=now
+    )
     comment = Comment(
         consultation_id=consultation.id,  # type: ignore[arg-type]
         section_id=section_id,

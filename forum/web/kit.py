@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from forum import actions, markup, ratelimit
+from forum import actions, intake, markup, submissions
 from forum.errors import N_, ActionError, Invalid, Msg, NotFound, Throttled
 from forum.extensions import NAV_LINKS, REPORT_PATH
 from forum.i18n import LOCALES, Formatter, gettext, jinja_callables
@@ -35,6 +35,7 @@ from forum.models import Account, Role, utcnow
 from forum.notifications import unread_count
 from forum.services import Services
 from forum.settings import Settings
+from forum.spool import Incoming
 from forum.validation import MAX_ID, PASSWORD_MIN
 
 log = logging.getLogger(__name__)
@@ -258,25 +259,11 @@ class Ctx:
         return self.request.client.host if self.request.client else "unknown"
 
     def limit_posting(self, kind: str) -> None:
-        """Per-account posting limits (hourly; a new account one ``kind`` of post — comment or
-        aspiration — per N seconds). Counted in the request's transaction: a post refused for
-        bad input does not count."""
-        assert self.user is not None and self.user.id is not None
-        settings = self.settings
-        ratelimit.hit(
-            self.db,
-            f"post:{self.user.id}",
-            limit=settings.rate_posts_per_hour,
-            window=timedelta(hours=1),
-        )
-        if self.user.created_at > utcnow() - timedelta(days=1):
-            ratelimit.hit(
-                self.db,
-                f"post-new:{kind}:{self.user.id}",
-                limit=1,
-                window=timedelta(seconds=settings.rate_new_account_post_seconds),
-                message=N_("New accounts can post once every %(seconds)s seconds."),
-            )
+        """The per-account posting limits (``forum.submissions.check_posting``): counted over
+        what is stored and what waits in the intake, so a post refused for bad input does not
+        count."""
+        assert self.user is not None
+        submissions.check_posting(self.services, self.db, self.user, kind)
 
 
 def access_rules(ctx: Ctx) -> actions.AccessRules:
@@ -324,7 +311,17 @@ def pick_locale(request: Request, default: str) -> str:
     return lang if lang in LOCALES else default
 
 
-Handler = Callable[[Ctx], Response]
+@dataclass(frozen=True)
+class AfterIntake:
+    """A handler's answer that holds until ``incoming`` is durable in the intake spool (the
+    group commit of forum.intake): the request thread did the checks, the event loop waits
+    for the fsync, then ``response`` goes out. Nothing is acknowledged if the store fails."""
+
+    response: Response
+    incoming: Incoming
+
+
+Handler = Callable[[Ctx], "Response | AfterIntake"]
 
 
 class PageCache:
@@ -456,7 +453,17 @@ def view(
             key = _cache_key(request, services) if cache else None
 
             async def render() -> Response:
-                return await run_in_threadpool(_run, handler, request, services, form)
+                answer = await run_in_threadpool(_run, handler, request, services, form)
+                if isinstance(answer, AfterIntake):
+                    incoming = answer.incoming
+                    await intake.batcher(services).store(
+                        channel=incoming.channel,
+                        platform_id=incoming.platform_id,
+                        chat_key=incoming.chat_key,
+                        raw=incoming.raw,
+                    )
+                    return answer.response
+                return answer
 
             if key is not None and services.page_cache.seconds > 0:
                 return await services.page_cache.fetch(key, render)
@@ -464,7 +471,7 @@ def view(
 
         def _run(
             handler: Handler, request: Request, services: Services, form: FormData | None
-        ) -> Response:
+        ) -> Response | AfterIntake:
             is_write = write if write is not None else request.method == "POST"
             locale = pick_locale(request, services.settings.default_locale)
             db = services.db.session(write=is_write, durable=durable)
@@ -494,7 +501,12 @@ def view(
                 except ActionError as exc:
                     db.rollback()
                     response = action_error_page(ctx, exc)
-                if is_write and response.status_code < 400:
+                status = (
+                    response.response.status_code
+                    if isinstance(response, AfterIntake)
+                    else response.status_code
+                )
+                if is_write and status < 400:
                     db.commit()
                 elif is_write:
                     db.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from forum import actions, queries, ratelimit
+from forum import actions, queries, ratelimit, submissions
 from forum.errors import N_, Invalid, NotFound
 from forum.extensions import MORE_LIKE_THIS, PROFILE_LINKS, SIMILAR_ASPIRATIONS
 from forum.models import (
@@ -23,12 +24,13 @@ from forum.models import (
     Visibility,
     utcnow,
 )
-from forum.validation import TICKET_RE
+from forum.validation import TICKET_RE, clean_text
 from forum.web.kit import (
     LANG_COOKIE,
     LOGIN_STEP_COOKIE,
     SESSION_COOKIE,
     TWO_FACTOR_PAGE,
+    AfterIntake,
     Ctx,
     access_rules,
     checkbox,
@@ -119,23 +121,21 @@ def section_page(ctx: Ctx) -> Response:
     return _consultation_page(ctx, path_int(ctx, "position"))
 
 
-@view(login=True, durable=True)
-def post_comment(ctx: Ctx) -> Response:
+@view(login=True, write=False)
+def post_comment(ctx: Ctx) -> Response | AfterIntake:
+    """Checked here (read only), stored by the intake's drain job (forum.submissions); the
+    answer waits until the comment is on disk in the intake."""
     db = ctx.db
     consultation = queries.access_consultation(db, ctx.user, path_int(ctx, "cid"))
     section_id = parse_int(ctx.field("section_id"), 0) or None
     parent_id = parse_int(ctx.field("parent_id"), 0) or None
     back = safe_next(ctx.field("next") or f"/konsultasi/{consultation.id}")
-    ctx.limit_posting("comment")
+    assert ctx.user is not None and consultation.id is not None
     try:
-        comment = actions.submit_comment(
-            db,
-            ctx.user,
-            consultation,
-            body=ctx.field("body"),
-            section_id=section_id,
-            parent_id=parent_id,
+        body, _, _ = actions.check_comment(
+            db, consultation, body=ctx.field("body"), section_id=section_id, parent_id=parent_id
         )
+        ctx.limit_posting("comment")
     except Invalid as exc:
         position = None
         if section_id is not None:
@@ -149,8 +149,15 @@ def post_comment(ctx: Ctx) -> Response:
             draft=ctx.field("body"),
             draft_parent=parent_id,
         )
-    assert comment.id is not None
-    return ctx.redirect(back.split("#")[0], "comment-submitted")
+    incoming = submissions.comment_incoming(
+        ctx.user,
+        consultation.id,
+        key=secrets.token_hex(16),
+        body=body,
+        section_id=section_id,
+        parent_id=parent_id,
+    )
+    return AfterIntake(ctx.redirect(back.split("#")[0], "comment-submitted"), incoming)
 
 
 def _support_target(ctx: Ctx) -> tuple[Comment | None, Aspiration | None]:
@@ -231,10 +238,12 @@ def aspiration_form(ctx: Ctx) -> Response:
     return _aspiration_form(ctx)
 
 
-@view(login=True, durable=True)
-def submit_aspiration(ctx: Ctx) -> Response:
+@view(login=True, write=False)
+def submit_aspiration(ctx: Ctx) -> Response | AfterIntake:
     """Send, or (when a plugin can find similar aspirations) first preview the similar ones
-    so the citizen may support an existing aspiration instead of filing a duplicate."""
+    so the citizen may support an existing aspiration instead of filing a duplicate. Sending
+    checks the form here (read only) and hands it to the intake with its ticket number
+    (forum.submissions); the answer waits until it is on disk there."""
     visibility = ctx.field("visibility", Visibility.public)
     fields: dict[str, Any] = {
         "title": ctx.field("title"),
@@ -250,11 +259,14 @@ def submit_aspiration(ctx: Ctx) -> Response:
             actions.check_aspiration(ctx.db, **fields)
             similar = find_similar(ctx.db, ctx.user, fields["title"], fields["body"], 5)
             return _aspiration_form(ctx, similar=similar, previewed=True)
+        fields["title"], fields["body"] = clean_text(fields["title"]), clean_text(fields["body"])
+        actions.check_aspiration(ctx.db, **fields)
         ctx.limit_posting("aspiration")
-        aspiration = actions.submit_aspiration(ctx.db, ctx.user, **fields)
     except Invalid as exc:
         return _aspiration_form(ctx, 400, form_errors(ctx, exc))
-    return ctx.redirect(f"/aspirasi/{aspiration.ticket}", "aspiration-submitted")
+    assert ctx.user is not None
+    ticket, incoming = submissions.aspiration_incoming(ctx.services, ctx.user, fields)
+    return AfterIntake(ctx.redirect(f"/aspirasi/{ticket}", "aspiration-submitted"), incoming)
 
 
 def render_aspiration(
@@ -312,7 +324,15 @@ def aspiration_page(ctx: Ctx) -> Response:
     ticket = str(ctx.request.path_params["ticket"]).upper()
     if not TICKET_RE.match(ticket):
         raise NotFound(N_("No aspiration with this ticket number is visible to you."))
-    return render_aspiration(ctx, queries.access_aspiration_by_ticket(ctx.db, ctx.user, ticket))
+    try:
+        aspiration = queries.access_aspiration_by_ticket(ctx.db, ctx.user, ticket)
+    except NotFound:
+        # Received by the intake, not processed yet: its author sees that, nobody else.
+        waiting = submissions.waiting_aspiration(ctx.services, ticket)
+        if waiting is None or ctx.user is None or ctx.user.id != waiting.author_id:
+            raise
+        return ctx.render("pages/aspiration_received.html", waiting=waiting)
+    return render_aspiration(ctx, aspiration)
 
 
 @view(login=True)

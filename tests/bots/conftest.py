@@ -29,7 +29,6 @@ from bots.delivery import channels
 from forum.intake import batcher
 from forum.services import Services
 from forum.settings import Settings
-from forum.spool import FileSpool, spool
 from tests.bots.sms_fake import ACCOUNT_SID, AUTH_TOKEN, FROM, FakeTwilio, SmsUser
 from tests.bots.whatsapp_fake import (
     FakeGraph,
@@ -385,22 +384,6 @@ class Chat:
             if label_part.lower() in label.lower():
                 return data
         raise AssertionError(f"no button like {label_part!r} in {self.last_buttons()}")
-
-
-@pytest.fixture(autouse=True)
-def _empty_spool(request: pytest.FixtureRequest) -> Iterator[None]:
-    """The spool file lives beside the test database (shared by the session, emptied between
-    tests like its tables)."""
-    if "services" not in request.fixturenames:
-        yield
-        return
-    services: Services = request.getfixturevalue("services")
-    store = spool(services)
-    if isinstance(store, FileSpool):
-        store.clear()
-    yield
-    if isinstance(store, FileSpool):
-        store.close()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from tests.moderation.conftest import Make, case_ids
 COPIES = bulk_jobs.CHUNK + 60  # two chunks
 CAMPAIGN = "Batalkan pasal tujuh! Kami warga menolak pasal tujuh rancangan ini sepenuhnya."
 CLUSTER_BOX = re.compile(r'name="kluster" value="([0-9a-f]+)"')
-REFRESH = '<meta http-equiv="refresh" content="2">'
+REFRESH = 'class="note bulk-running"'  # the running job's note with its reload link
 
 
 def campaign(make: Make, copies: int = COPIES) -> list[Comment]:

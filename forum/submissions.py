@@ -1,0 +1,243 @@
+"""Web submissions (aspirations, comments) through the durable intake (forum.intake).
+
+At the deadline rush a submission's request does only what its durability needs: the form is
+checked against the database in a read transaction (the session, the fields, the consultation,
+the posting limits), and the submission is written to the intake spool in the group commit
+that also takes the chat channels' updates, fully synced before the answer. An aspiration gets
+its ticket number at once, from a block this process reserved. The worker's drain job then
+stores it as the forum always did (``submit_aspiration`` / ``submit_comment``: the moderation
+case, the screens, the notifications), in batches, with the time it was received: a comment
+taken in before the consultation closed counts even when it is processed after the close.
+
+Until the drain job has run it, the author's ticket page says the aspiration is received and
+being checked (``waiting_aspiration``); nothing is public before moderation either way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from forum import actions, ratelimit
+from forum.errors import N_, ActionError, Throttled
+from forum.intake import Processor, register_processor
+from forum.models import Account, Consultation, Visibility, utcnow
+from forum.services import Services
+from forum.spool import Incoming, spool
+
+log = logging.getLogger(__name__)
+
+ASPIRATION = "web-asp"  # spool channel; platform id: the reserved ticket number
+COMMENT = "web-comment"  # platform id: a random key made by the request
+CHANNELS = (ASPIRATION, COMMENT)
+TICKET_BLOCK = 20  # ticket numbers reserved per write of the counter
+NEW_ACCOUNT = timedelta(days=1)  # younger accounts post one item per N seconds
+NEW_ACCOUNT_PACED = N_("New accounts can post once every %(seconds)s seconds.")
+
+
+def chat_key(account_id: int) -> str:
+    """One account's submissions are processed in order and counted for its limits."""
+    return f"account:{account_id}"
+
+
+# --- in the request: limits and ticket numbers ------------------------------------------------
+
+
+def check_posting(services: Services, db: Session, account: Account, kind: str) -> None:
+    """The posting limits (per account and hour; a new account one ``kind`` per N seconds),
+    counted over what is stored (``rate_event``, recorded when a submission is processed) and
+    what still waits in the intake; raises Throttled. Reads only."""
+    settings = services.settings
+    assert account.id is not None
+    waiting = spool(services).count_pending_of(CHANNELS, chat_key(account.id))
+    ratelimit.check(
+        db,
+        f"post:{account.id}",
+        limit=max(settings.rate_posts_per_hour - waiting, 0),
+        window=timedelta(hours=1),
+    )
+    if account.created_at > utcnow() - NEW_ACCOUNT:
+        channel = ASPIRATION if kind == "aspiration" else COMMENT
+        seconds = settings.rate_new_account_post_seconds
+        if spool(services).count_pending_of((channel,), chat_key(account.id)):
+            raise Throttled(NEW_ACCOUNT_PACED, retry_after=seconds, minutes=1, seconds=seconds)
+        ratelimit.check(
+            db,
+            f"post-new:{kind}:{account.id}",
+            limit=1,
+            window=timedelta(seconds=seconds),
+            message=NEW_ACCOUNT_PACED,
+        )
+
+
+class TicketBlock:
+    """Ticket numbers handed out from a block reserved in one write (``reserve_tickets``), so
+    a submission's request does not wait for the main database's writer each time."""
+
+    def __init__(self, size: int = TICKET_BLOCK) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._year = 0
+        self._free: list[str] = []
+
+    def take(self, services: Services, year: int) -> str:
+        with self._lock:
+            if self._year != year or not self._free:
+                with services.db.write() as db:
+                    self._free = actions.reserve_tickets(db, year, self.size)
+                self._year = year
+            return self._free.pop(0)
+
+
+def _tickets(services: Services) -> TicketBlock:
+    found: TicketBlock | None = services.extensions.get("forum.submissions.tickets")
+    if found is None:
+        found = services.extensions["forum.submissions.tickets"] = TicketBlock()
+    return found
+
+
+def aspiration_incoming(
+    services: Services, account: Account, fields: dict[str, Any], now: datetime | None = None
+) -> tuple[str, Incoming]:
+    """A checked aspiration as the intake stores it, with its ticket number."""
+    now = now or utcnow()
+    assert account.id is not None
+    ticket = _tickets(services).take(services, now.year)
+    payload = {
+        "account_id": account.id,
+        "ticket": ticket,
+        "title": fields["title"],
+        "body": fields["body"],
+        "category_id": fields["category_id"],
+        "region_id": fields["region_id"],
+        "agency_id": fields["agency_id"],
+        "visibility": str(fields["visibility"]),
+        "received_at": now.isoformat(),
+    }
+    raw = json.dumps(payload, ensure_ascii=False)
+    return ticket, Incoming(ASPIRATION, ticket, chat_key(account.id), raw)
+
+
+def comment_incoming(
+    account: Account,
+    consultation_id: int,
+    *,
+    key: str,
+    body: str,
+    section_id: int | None,
+    parent_id: int | None,
+    now: datetime | None = None,
+) -> Incoming:
+    assert account.id is not None
+    payload = {
+        "account_id": account.id,
+        "consultation_id": consultation_id,
+        "body": body,
+        "section_id": section_id,
+        "parent_id": parent_id,
+        "received_at": (now or utcnow()).isoformat(),
+    }
+    return Incoming(COMMENT, key, chat_key(account.id), json.dumps(payload, ensure_ascii=False))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An aspiration received and not processed yet, as its author's ticket page shows it."""
+
+    ticket: str
+    author_id: int
+    title: str
+    body: str
+    received_at: datetime
+
+
+def waiting_aspiration(services: Services, ticket: str) -> Waiting | None:
+    row = spool(services).find_pending(ASPIRATION, ticket)
+    if row is None:
+        return None
+    data = json.loads(row.raw)
+    return Waiting(
+        ticket,
+        int(data["account_id"]),
+        str(data["title"]),
+        str(data["body"]),
+        datetime.fromisoformat(data["received_at"]),
+    )
+
+
+# --- in the drain job: store what was received ------------------------------------------------
+
+
+def _record_posting(db: Session, account: Account, kind: str, at: datetime) -> None:
+    ratelimit.record(db, f"post:{account.id}", now=at)
+    if account.created_at > at - NEW_ACCOUNT:
+        ratelimit.record(db, f"post-new:{kind}:{account.id}", now=at)
+
+
+def _author(db: Session, data: dict[str, Any]) -> Account | None:
+    account = db.get(Account, int(data["account_id"]))
+    if account is None or not account.is_active:
+        # Deleted or disabled between the answer and the processing: nothing to store.
+        log.warning("web submission of account %s dropped: account gone", data["account_id"])
+        return None
+    return account
+
+
+def store_aspiration(services: Services, db: Session, raw: str) -> None:
+    data = json.loads(raw)
+    account = _author(db, data)
+    if account is None:
+        return
+    received = datetime.fromisoformat(data["received_at"])
+    try:
+        actions.submit_aspiration(
+            db,
+            account,
+            title=data["title"],
+            body=data["body"],
+            category_id=data["category_id"],
+            region_id=data["region_id"],
+            agency_id=data["agency_id"],
+            visibility=Visibility(data["visibility"]),
+            now=received,
+            ticket=data["ticket"],
+        )
+    except ActionError as exc:
+        # Checked when it was received: only a change since (a category closed) gets here.
+        # The intake retries it, then keeps it in chat_inbound for an operator to see.
+        log.error("aspiration %s could not be stored: %s", data["ticket"], exc.message)
+        raise
+    _record_posting(db, account, "aspiration", received)
+
+
+def store_comment(services: Services, db: Session, raw: str) -> None:
+    data = json.loads(raw)
+    account = _author(db, data)
+    if account is None:
+        return
+    consultation = db.get(Consultation, int(data["consultation_id"]))
+    if consultation is None:
+        log.warning("comment dropped: consultation %s is gone", data["consultation_id"])
+        return
+    received = datetime.fromisoformat(data["received_at"])
+    actions.submit_comment(
+        db,
+        account,
+        consultation,
+        body=data["body"],
+        section_id=data["section_id"],
+        parent_id=data["parent_id"],
+        now=received,
+    )
+    _record_posting(db, account, "comment", received)
+
+
+def register(services: Services) -> None:
+    register_processor(services, ASPIRATION, Processor(handle=store_aspiration))
+    register_processor(services, COMMENT, Processor(handle=store_comment))
