@@ -683,6 +683,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"better ({limit['best_mode']}). Limit rows stored = acknowledged: "
             f"{'yes' if limit['stored_equals_acknowledged'] else '**no**'}.",
         ]
+        if not limit["saturated"]:
+            lines.append(
+                "(The limit kept up with the offered rate, so the ratio says little: offer more.)"
+            )
     if report.get("scale"):
         lines += [
             "",
@@ -787,7 +791,7 @@ def main() -> int:
         suffix = label.replace(" ", "_").replace("-", "_")
         derived = postgres and (bool(scale) or label != "rembug")
         db_url = (
-            fresh_database(args.database_url, suffix)
+            fresh_database(args.database_url, suffix.removeprefix("rembug_"))
             if derived
             else (args.database_url or f"sqlite:///{tmp / suffix / 'burst.sqlite3'}")
         )
@@ -827,6 +831,8 @@ def main() -> int:
             "stored_equals_acknowledged": all(
                 limits[mode]["stored_equals_acknowledged"] for mode in LIMIT_MODES
             ),
+            # Below the offered rate: the limit, not the offer, set its figure.
+            "saturated": best < 0.95 * args.rate,
         }
     scale_rows = [
         {
