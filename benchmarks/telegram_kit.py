@@ -11,8 +11,8 @@ import time
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -26,9 +26,12 @@ def fake_bot_api() -> str:
     """Start a Bot API on a free loopback port in a thread; returns its base URL."""
     ids = itertools.count(1)
 
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         method = request.path_params["method"]
-        form = await request.form()
+        try:
+            form = await request.form()
+        except ClientDisconnect:  # a bot killed mid-request (burst.py --kill-at)
+            return Response(status_code=499)
         result: object = True
         if method == "getMe":
             result = {"id": 7000000001, "is_bot": True, "first_name": "Rembug", "username": "R"}
