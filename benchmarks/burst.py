@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import importlib.util
 import itertools
 import json
 import os
@@ -57,7 +55,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -478,27 +475,10 @@ def run_limit(mode: str, offer: Offer, tmp: Path, env: dict[str, str]) -> dict[s
 # --- Rembug ---------------------------------------------------------------------------------
 
 
-def web_intake_pending() -> Callable[[Services], int] | None:
-    """``forum.intake.pending_count`` when the checkout has a web intake spool, else None.
-
-    Only the checkout's own module counts: an editable install of another checkout supplies
-    the modules this one lacks (its import finder comes after the path), and that one's
-    ``forum.intake`` does not belong to the code under test."""
-    spec = importlib.util.find_spec("forum.intake")
-    if spec is None or spec.origin is None:
-        return None
-    if Path(spec.origin).resolve().parent != (ROOT / "forum").resolve():
-        return None
-    found = getattr(importlib.import_module("forum.intake"), "pending_count", None)
-    return found if callable(found) else None
-
-
 def pending(services: Services) -> dict[str, int]:
-    counts = {"chat": pending_count(services)}
-    web = web_intake_pending()
-    if web is not None:
-        counts["web"] = int(web(services))
-    return counts
+    """What the intake acknowledged and the worker has not stored yet: chat updates and web
+    submissions wait in the same spool (forum.intake)."""
+    return {"intake": pending_count(services)}
 
 
 @dataclass
@@ -772,12 +752,7 @@ def main() -> int:
     ).stdout.strip()
     if Path(code).resolve() != (ROOT / "forum").resolve():
         print(f"warning: the servers would run {code}, not this checkout's code", flush=True)
-    web_intake = web_intake_pending() is not None
-    print(
-        f"burst: code under test {code}; web intake spool (forum.intake): "
-        f"{'yes' if web_intake else 'no'}; data in {tmp}",
-        flush=True,
-    )
+    print(f"burst: code under test {code}; data in {tmp}", flush=True)
     offer = Offer(args.rate, args.seconds, args.clients, args.telegram_share)
     web_only = Offer(args.rate, args.seconds, args.clients, 0.0)
     print(
@@ -854,7 +829,6 @@ def main() -> int:
         "machine": f"{platform.platform()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}",
         "code": code,
-        "web_intake_spool": web_intake,
         "layout": layouts[0].describe() if not scale else "PostgreSQL, scale runs",
         "offered_rate": args.rate,
         "offered_seconds": args.seconds,

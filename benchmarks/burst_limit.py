@@ -48,7 +48,7 @@ from starlette.routing import Route
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bots.intake import MAX_BATCH, MAX_WAIT_SECONDS  # noqa: E402
+from forum.intake import MAX_BATCH, MAX_WAIT_SECONDS  # noqa: E402
 from forum.web.kit import CSRF_COOKIE, MAX_FORM_BYTES, SESSION_COOKIE, csrf_token_for  # noqa: E402
 
 SCHEMA = """
