@@ -475,9 +475,10 @@ def view(
             is_write = write if write is not None else request.method == "POST"
             locale = pick_locale(request, services.settings.default_locale)
             db = services.db.session(write=is_write, durable=durable)
+            touch: int | None = None
             try:
                 token = request.cookies.get(SESSION_COOKIE, "")
-                user = _current_user(services, db, token, is_write)
+                user, touch = _current_user(services, db, token, is_write)
                 ctx = Ctx(request, services, db, user, locale, form)
                 if form is not None and csrf and not _csrf_ok(ctx):
                     db.rollback()
@@ -517,21 +518,27 @@ def view(
                 raise
             finally:
                 db.close()
+                _touch_later(services, touch)
 
         return endpoint
 
     return decorate
 
 
-def _current_user(services: Services, db: Session, token: str, is_write: bool) -> Account | None:
-    """The logged-in account (idle and absolute timeouts apply); notes the activity at most
-    every few minutes, in the request's write transaction or a short one of its own."""
+def _current_user(
+    services: Services, db: Session, token: str, is_write: bool
+) -> tuple[Account | None, int | None]:
+    """The logged-in account (idle and absolute timeouts apply), and the id of its session
+    when its activity is to be noted after the request (at most every few minutes): in a
+    write request it is noted in the request's transaction, in a read request afterwards, once
+    its connection is back in the pool (a thread holding one connection must never wait for
+    a second: under load every thread would, and the pool would run dry)."""
     if not 20 <= len(token) <= 100:
-        return None
+        return None, None
     idle = timedelta(hours=services.settings.session_idle_hours)
     found = actions.session_lookup(db, token, idle=idle)
     if found is None:
-        return None
+        return None, None
     account, session = found
     now = utcnow()
     if session.last_seen_at is None or session.last_seen_at < now - actions.SESSION_TOUCH_EVERY:
@@ -539,9 +546,18 @@ def _current_user(services: Services, db: Session, token: str, is_write: bool) -
         if is_write:
             actions.touch_session(db, session.id, now)
         else:
-            with services.db.write() as touch:
-                actions.touch_session(touch, session.id, now)
-    return account
+            return account, session.id
+    return account, None
+
+
+def _touch_later(services: Services, session_id: int | None) -> None:
+    if session_id is None:
+        return
+    try:
+        with services.db.write() as touch:
+            actions.touch_session(touch, session_id)
+    except Exception:  # the idle timeout is noted again on the next request
+        log.exception("could not note the activity of session %s", session_id)
 
 
 def _quoted(path: str) -> str:

@@ -265,6 +265,9 @@ def submit_aspiration(ctx: Ctx) -> Response | AfterIntake:
     except Invalid as exc:
         return _aspiration_form(ctx, 400, form_errors(ctx, exc))
     assert ctx.user is not None
+    # The ticket block may need a write: give this request's connection back first (a
+    # thread holding one must never wait for another, or a busy pool runs dry).
+    ctx.db.close()
     ticket, incoming = submissions.aspiration_incoming(ctx.services, ctx.user, fields)
     return AfterIntake(ctx.redirect(f"/aspirasi/{ticket}", "aspiration-submitted"), incoming)
 
