@@ -74,10 +74,16 @@ class Spool(Protocol):
 
     def count_pending(self) -> int: ...
 
-    def count_pending_of(self, channels: Sequence[str], chat_key: str) -> int:
-        """Not processed yet, of these channels and this chat key (one account's posts)."""
+    def count_pending_of(
+        self, channels: Sequence[str], chat_key: str, db: Session | None = None
+    ) -> int:
+        """Not processed yet, of these channels and this chat key (one account's posts).
+        ``db``: the caller's session, used where the spool is a table of the main database
+        (a request must not take a second connection while it holds one)."""
 
-    def find_pending(self, channel: str, platform_id: str) -> Spooled | None:
+    def find_pending(
+        self, channel: str, platform_id: str, db: Session | None = None
+    ) -> Spooled | None:
         """The update with this id if it still waits (an aspiration's reserved ticket)."""
 
     def prune(self, now: datetime | None = None) -> int: ...
@@ -156,29 +162,37 @@ class TableSpool:
                 ).one()
             )
 
-    def count_pending_of(self, channels: Sequence[str], chat_key: str) -> int:
-        with self.db.read() as db:
-            return int(
-                db.exec(
-                    select(func.count())
-                    .select_from(ChatInbound)
-                    .where(
-                        col(ChatInbound.channel).in_(channels),
-                        ChatInbound.chat_key == chat_key,
-                        col(ChatInbound.processed_at).is_(None),
-                    )
-                ).one()
-            )
-
-    def find_pending(self, channel: str, platform_id: str) -> Spooled | None:
-        with self.db.read() as db:
-            r = db.exec(
-                select(ChatInbound).where(
-                    ChatInbound.channel == channel,
-                    ChatInbound.platform_id == platform_id,
+    def count_pending_of(
+        self, channels: Sequence[str], chat_key: str, db: Session | None = None
+    ) -> int:
+        if db is None:
+            with self.db.read() as own:
+                return self.count_pending_of(channels, chat_key, own)
+        return int(
+            db.exec(
+                select(func.count())
+                .select_from(ChatInbound)
+                .where(
+                    col(ChatInbound.channel).in_(channels),
+                    ChatInbound.chat_key == chat_key,
                     col(ChatInbound.processed_at).is_(None),
                 )
-            ).first()
+            ).one()
+        )
+
+    def find_pending(
+        self, channel: str, platform_id: str, db: Session | None = None
+    ) -> Spooled | None:
+        if db is None:
+            with self.db.read() as own:
+                return self.find_pending(channel, platform_id, own)
+        r = db.exec(
+            select(ChatInbound).where(
+                ChatInbound.channel == channel,
+                ChatInbound.platform_id == platform_id,
+                col(ChatInbound.processed_at).is_(None),
+            )
+        ).first()
         if r is None:
             return None
         return Spooled(r.id or 0, r.channel, r.platform_id, r.chat_key, r.raw, r.received_at)
@@ -297,7 +311,9 @@ class FileSpool:
             row = self._connection().execute("SELECT count(*) FROM chat_spool WHERE done = 0")
             return int(row.fetchone()[0])
 
-    def count_pending_of(self, channels: Sequence[str], chat_key: str) -> int:
+    def count_pending_of(
+        self, channels: Sequence[str], chat_key: str, db: Session | None = None
+    ) -> int:
         marks = ", ".join("?" for _ in channels)
         with self._lock:
             row = self._connection().execute(
@@ -307,7 +323,9 @@ class FileSpool:
             )
             return int(row.fetchone()[0])
 
-    def find_pending(self, channel: str, platform_id: str) -> Spooled | None:
+    def find_pending(
+        self, channel: str, platform_id: str, db: Session | None = None
+    ) -> Spooled | None:
         with self._lock:
             r = (
                 self._connection()

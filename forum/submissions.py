@@ -55,7 +55,7 @@ def check_posting(services: Services, db: Session, account: Account, kind: str) 
     what still waits in the intake; raises Throttled. Reads only."""
     settings = services.settings
     assert account.id is not None
-    waiting = spool(services).count_pending_of(CHANNELS, chat_key(account.id))
+    waiting = spool(services).count_pending_of(CHANNELS, chat_key(account.id), db)
     ratelimit.check(
         db,
         f"post:{account.id}",
@@ -65,7 +65,7 @@ def check_posting(services: Services, db: Session, account: Account, kind: str) 
     if account.created_at > utcnow() - NEW_ACCOUNT:
         channel = ASPIRATION if kind == "aspiration" else COMMENT
         seconds = settings.rate_new_account_post_seconds
-        if spool(services).count_pending_of((channel,), chat_key(account.id)):
+        if spool(services).count_pending_of((channel,), chat_key(account.id), db):
             raise Throttled(NEW_ACCOUNT_PACED, retry_after=seconds, minutes=1, seconds=seconds)
         ratelimit.check(
             db,
@@ -157,8 +157,8 @@ class Waiting:
     received_at: datetime
 
 
-def waiting_aspiration(services: Services, ticket: str) -> Waiting | None:
-    row = spool(services).find_pending(ASPIRATION, ticket)
+def waiting_aspiration(services: Services, db: Session, ticket: str) -> Waiting | None:
+    row = spool(services).find_pending(ASPIRATION, ticket, db)
     if row is None:
         return None
     data = json.loads(row.raw)

@@ -331,7 +331,7 @@ def aspiration_page(ctx: Ctx) -> Response:
         aspiration = queries.access_aspiration_by_ticket(ctx.db, ctx.user, ticket)
     except NotFound:
         # Received by the intake, not processed yet: its author sees that, nobody else.
-        waiting = submissions.waiting_aspiration(ctx.services, ticket)
+        waiting = submissions.waiting_aspiration(ctx.services, ctx.db, ticket)
         if waiting is None or ctx.user is None or ctx.user.id != waiting.author_id:
             raise
         return ctx.render("pages/aspiration_received.html", waiting=waiting)
