@@ -25,7 +25,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from forum.models import ChatInbound, OutboxJob
 from forum.outbox import JobContext, RetryLater, make_due, standing_job_idle
@@ -55,10 +56,13 @@ PROCESSORS = "bots.intake.processors"  # services.extensions key: {channel: Proc
 class Processor:
     """How one channel's stored updates are processed: ``handle(services, db, raw)`` in the
     batch's transaction; ``after(services, raw)`` once it committed (e.g. stop a button's
-    spinner), best effort."""
+    spinner), best effort. ``keep_raw=False``: once its effect is stored, the record in
+    ``chat_inbound`` keeps only the key (a web submission's text then lives only in what it
+    became, where deletion and anonymisation reach it)."""
 
     handle: Callable[[Services, Session, str], None]
     after: Callable[[Services, str], Awaitable[None]] | None = None
+    keep_raw: bool = True
 
 
 def register_processor(services: Services, channel: str, processor: Processor) -> None:
@@ -234,6 +238,15 @@ def process_batch(
                         continue
                     if processor is not None:
                         processor.handle(services, db, row.raw)
+                        if not processor.keep_raw:
+                            db.execute(
+                                update(ChatInbound)
+                                .where(
+                                    col(ChatInbound.channel) == row.channel,
+                                    col(ChatInbound.platform_id) == row.platform_id,
+                                )
+                                .values(raw="")
+                            )
             except Exception:
                 tries = progress.failures.get(key, 0) + 1
                 progress.failures[key] = tries

@@ -239,5 +239,5 @@ def store_comment(services: Services, db: Session, raw: str) -> None:
 
 
 def register(services: Services) -> None:
-    register_processor(services, ASPIRATION, Processor(handle=store_aspiration))
-    register_processor(services, COMMENT, Processor(handle=store_comment))
+    register_processor(services, ASPIRATION, Processor(handle=store_aspiration, keep_raw=False))
+    register_processor(services, COMMENT, Processor(handle=store_comment, keep_raw=False))

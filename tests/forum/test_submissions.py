@@ -13,7 +13,15 @@ from sqlmodel import func, select
 
 from forum import actions
 from forum.intake import pending_count
-from forum.models import Aspiration, Comment, Consultation, ContentStatus, Visibility, utcnow
+from forum.models import (
+    Aspiration,
+    ChatInbound,
+    Comment,
+    Consultation,
+    ContentStatus,
+    Visibility,
+    utcnow,
+)
 from forum.settings import Settings
 from moderation.models import ModerationCase
 from tests.conftest import Browser, World, settle_intake
@@ -67,6 +75,10 @@ def test_the_ticket_comes_at_once_and_the_aspiration_is_stored_by_the_worker(
         assert db.exec(
             select(ModerationCase).where(ModerationCase.aspiration_id == aspiration.id)
         ).first()
+        # The intake's record keeps the key, not a second copy of the text (deletion and
+        # anonymisation reach the aspiration only).
+        record = db.exec(select(ChatInbound).where(ChatInbound.platform_id == ticket)).one()
+        assert record.processed_at is not None and record.raw == ""
     page = browser.get(f"/aspirasi/{ticket}").text
     assert "status-pending" in page and "Diterima:" not in page
     assert new_browser().get(f"/aspirasi/{ticket}").status_code == 404  # not before review
