@@ -125,11 +125,11 @@ async def lifespan(services: Services) -> AsyncIterator[None]:
 
 
 def spool_readings(services: Services) -> list[Reading]:
-    """/metrics: chat updates stored by the webhooks and not processed yet."""
+    """/metrics: chat updates and web submissions acknowledged and not processed yet."""
     return [
         Reading(
             "rembug_chat_spool_pending",
-            "Chat updates waiting in the spool for the intake job.",
+            "Chat updates and web submissions waiting in the spool for the intake job.",
             float(spool(services).count_pending()),
         )
     ]
