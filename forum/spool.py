@@ -18,7 +18,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -220,13 +221,19 @@ CREATE INDEX IF NOT EXISTS ix_chat_spool_chat ON chat_spool (chat_key, done);
 
 
 class FileSpool:
-    """One connection per process, used under a lock (the group commit already makes one
-    transaction of many updates, so there is no point in more)."""
+    """One writing connection per process, used under a lock (the group commit already makes
+    one transaction of many updates, so there is no point in more), and reading connections
+    handed out one per thread at a time: in WAL mode a read never waits for the writer, so a
+    request counting its account's waiting posts does not queue behind a group commit's
+    fsync."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._readers_lock = threading.Lock()
+        self._readers: list[sqlite3.Connection] = []
+        self._all_readers: list[sqlite3.Connection] = []
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -243,6 +250,28 @@ class FileSpool:
             weakref.finalize(self, conn.close)
             self._conn = conn
         return self._conn
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        with self._readers_lock:
+            conn = self._readers.pop() if self._readers else None
+        if conn is None:
+            with self._lock:
+                self._connection()  # the file and its schema exist once the writer has run
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA query_only=1")
+            with self._readers_lock:
+                self._all_readers.append(conn)
+            weakref.finalize(self, conn.close)
+        try:
+            yield conn
+        finally:
+            with self._readers_lock:
+                if conn in self._all_readers:  # not closed meanwhile
+                    self._readers.append(conn)
 
     def put(self, items: Sequence[Incoming]) -> list[bool]:
         now = utcnow().isoformat()
@@ -265,16 +294,12 @@ class FileSpool:
         return results
 
     def pending(self, limit: int) -> list[Spooled]:
-        with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT id, channel, platform_id, chat_key, raw, received_at "
-                    "FROM chat_spool WHERE done = 0 ORDER BY id LIMIT ?",
-                    (limit,),
-                )
-                .fetchall()
-            )
+        with self._reader() as conn:
+            rows = conn.execute(
+                "SELECT id, channel, platform_id, chat_key, raw, received_at "
+                "FROM chat_spool WHERE done = 0 ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
         return [Spooled(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5])) for r in rows]
 
     def claim(self, db: Session, row: Spooled) -> bool:
@@ -307,16 +332,16 @@ class FileSpool:
                 raise
 
     def count_pending(self) -> int:
-        with self._lock:
-            row = self._connection().execute("SELECT count(*) FROM chat_spool WHERE done = 0")
+        with self._reader() as conn:
+            row = conn.execute("SELECT count(*) FROM chat_spool WHERE done = 0")
             return int(row.fetchone()[0])
 
     def count_pending_of(
         self, channels: Sequence[str], chat_key: str, db: Session | None = None
     ) -> int:
         marks = ", ".join("?" for _ in channels)
-        with self._lock:
-            row = self._connection().execute(
+        with self._reader() as conn:
+            row = conn.execute(
                 f"SELECT count(*) FROM chat_spool WHERE chat_key = ? AND done = 0 "  # noqa: S608
                 f"AND channel IN ({marks})",
                 (chat_key, *channels),
@@ -326,16 +351,12 @@ class FileSpool:
     def find_pending(
         self, channel: str, platform_id: str, db: Session | None = None
     ) -> Spooled | None:
-        with self._lock:
-            r = (
-                self._connection()
-                .execute(
-                    "SELECT id, channel, platform_id, chat_key, raw, received_at FROM chat_spool "
-                    "WHERE channel = ? AND platform_id = ? AND done = 0",
-                    (channel, platform_id),
-                )
-                .fetchone()
-            )
+        with self._reader() as conn:
+            r = conn.execute(
+                "SELECT id, channel, platform_id, chat_key, raw, received_at FROM chat_spool "
+                "WHERE channel = ? AND platform_id = ? AND done = 0",
+                (channel, platform_id),
+            ).fetchone()
         if r is None:
             return None
         return Spooled(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]))
@@ -354,6 +375,10 @@ class FileSpool:
             self._connection().execute("DELETE FROM chat_spool")
 
     def close(self) -> None:
+        with self._readers_lock:
+            readers, self._all_readers, self._readers = self._all_readers, [], []
+        for conn in readers:
+            conn.close()
         with self._lock:
             if self._conn is not None:
                 self._conn.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 ASPIRATION = "web-asp"  # spool channel; platform id: the reserved ticket number
 COMMENT = "web-comment"  # platform id: a random key made by the request
 CHANNELS = (ASPIRATION, COMMENT)
-TICKET_BLOCK = 20  # ticket numbers reserved per write of the counter
+TICKET_BLOCK = 20  # ticket numbers reserved per write of the counter, out of a rush
+TICKET_BLOCK_MAX = 640  # the largest block, in a long rush
+TICKET_RUSH_SECONDS = 10.0  # refills closer together than this: a rush, the next block doubles
 NEW_ACCOUNT = timedelta(days=1)  # younger accounts post one item per N seconds
 NEW_ACCOUNT_PACED = N_("New accounts can post once every %(seconds)s seconds.")
 
@@ -78,21 +81,65 @@ def check_posting(services: Services, db: Session, account: Account, kind: str) 
 
 class TicketBlock:
     """Ticket numbers handed out from a block reserved in one write (``reserve_tickets``), so
-    a submission's request does not wait for the main database's writer each time."""
+    a submission's request does not wait for the main database's writer each time.
+
+    The next block is reserved ahead, in a thread of its own, once a quarter of the current one
+    is left: under a rush the writer is busy with the drain job's batches, and a request that
+    had to wait for it would hold every other submission behind this lock. Blocks grow (up to
+    ``TICKET_BLOCK_MAX``) while refills come faster than one per ``TICKET_RUSH_SECONDS`` and
+    shrink back when they do not; a block unused at a crash leaves a gap, never a repeat."""
 
     def __init__(self, size: int = TICKET_BLOCK) -> None:
-        self.size = size
+        self.base = self.size = size
         self._lock = threading.Lock()
         self._year = 0
         self._free: list[str] = []
+        self._refilled_at = 0.0
+        self._ahead: threading.Thread | None = None
 
     def take(self, services: Services, year: int) -> str:
         with self._lock:
-            if self._year != year or not self._free:
-                with services.db.write() as db:
-                    self._free = actions.reserve_tickets(db, year, self.size)
-                self._year = year
-            return self._free.pop(0)
+            if self._year != year:
+                self._free, self._year = [], year
+            if not self._free:
+                self._free = self._reserve(services, year)
+            ticket = self._free.pop(0)
+            if len(self._free) <= self.size // 4 and self._ahead is None:
+                self._ahead = threading.Thread(
+                    target=self._reserve_ahead, args=(services, year), daemon=True
+                )
+                self._ahead.start()
+            return ticket
+
+    def _reserve(self, services: Services, year: int) -> list[str]:
+        now = time.monotonic()
+        rush = now - self._refilled_at < TICKET_RUSH_SECONDS
+        self.size = min(self.size * 2, TICKET_BLOCK_MAX) if rush else self.base
+        self._refilled_at = now
+        with services.db.write() as db:
+            return actions.reserve_tickets(db, year, self.size)
+
+    def _reserve_ahead(self, services: Services, year: int) -> None:
+        try:
+            with self._lock:
+                if self._year != year or len(self._free) > self.size // 4:
+                    return
+                now = time.monotonic()
+                rush = now - self._refilled_at < TICKET_RUSH_SECONDS
+                size = min(self.size * 2, TICKET_BLOCK_MAX) if rush else self.base
+                self._refilled_at = now
+            # The lock is let go during the write: requests go on taking what is left.
+            with services.db.write() as db:
+                block = actions.reserve_tickets(db, year, size)
+            with self._lock:
+                if self._year == year:
+                    self.size = size
+                    self._free.extend(block)
+        except Exception:  # the next request that finds the block empty reserves one itself
+            log.exception("could not reserve the next block of ticket numbers")
+        finally:
+            with self._lock:
+                self._ahead = None
 
 
 def _tickets(services: Services) -> TicketBlock:
