@@ -47,7 +47,8 @@ LINGER_SECONDS = 10.0  # empty that long: the drain job is done until the next n
 GIVE_UP_AFTER = 3  # failed tries of one update
 PRUNE_EVERY = 600.0  # seconds between prunings of the spool's done rows
 BUSY_SECONDS = 0.5  # the intake of this process took something in this recently: busy
-YIELD_SHARE = 0.5  # a busy process's drain job runs at most this share of the time
+YIELD_SHARE = 0.2  # a busy process's drain job runs at most this share of the time
+YIELD_MAX_SECONDS = 5.0  # the longest pause between two batches of a busy process
 
 PROCESSORS = "bots.intake.processors"  # services.extensions key: {channel: Processor}
 
@@ -267,6 +268,12 @@ def process_batch(
     return ran, len(finished)
 
 
+def _timed_batch(services: Services, rows: Sequence[Spooled]) -> tuple[list[Spooled], int, float]:
+    began = time.thread_time()
+    ran, finished = process_batch(services, rows)
+    return ran, finished, time.thread_time() - began
+
+
 async def drain_job(payload: dict[str, Any], context: JobContext) -> None:
     """Outbox job (only ever one): process what waits in the spool for up to DRAIN_SECONDS,
     then let other jobs run; when the spool is empty, look again every IDLE_SECONDS for
@@ -283,14 +290,14 @@ async def drain_job(payload: dict[str, Any], context: JobContext) -> None:
         if not rows:
             break
         progress.idle_since = None
-        began = time.monotonic()
-        ran, finished = await asyncio.to_thread(process_batch, services, rows)
+        ran, finished, spent = await asyncio.to_thread(_timed_batch, services, rows)
         if batcher(services).busy():
             # The worker runs inside a web process whose intake is taking a rush in (the
             # embedded default): what it stores later is safe already, so the requests get
             # the larger share of the one core, and the backlog is worked off meanwhile.
-            spent = time.monotonic() - began
-            await asyncio.sleep(min(spent * (1 - YIELD_SHARE) / YIELD_SHARE, 1.0))
+            # ``spent`` is the batch's own processor time, not its wall time: under the rush the
+            # wall time is mostly waiting for the interpreter lock the requests hold.
+            await asyncio.sleep(min(spent * (1 - YIELD_SHARE) / YIELD_SHARE, YIELD_MAX_SECONDS))
         hooks = [
             hook(services, row.raw)
             for row in ran
