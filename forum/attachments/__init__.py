@@ -4,6 +4,7 @@ library the forms, the chat channels and the moderation view plug into (docs/att
 - ``inspect(data, filename)`` decides the type from the content alone and makes an accepted
   file safe to store (``Prepared``), or raises an ``AttachmentRefused``;
 - ``LocalStore`` (an ``AttachmentStore``) keeps the files, content-addressed;
+- ``ocr_text`` reads the text in a photo for the personal-data screens;
 - ``check_quota``/``check_count`` enforce the REMBUG_ATTACHMENT_* limits.
 
 Pillow and pillow-heif are imported only in ``forum.attachments.images``."""
@@ -19,6 +20,7 @@ from forum.attachments.errors import (
     UnsupportedType,
 )
 from forum.attachments.images import MAX_PIXELS, THUMBNAIL_SIDES
+from forum.attachments.ocr import ocr_text
 from forum.attachments.prepare import Prepared, clean_name, inspect
 from forum.attachments.records import check_count, check_quota, delete_unreferenced, used_bytes
 from forum.attachments.store import AttachmentStore, LocalStore, extension_of
@@ -43,5 +45,6 @@ __all__ = [
     "delete_unreferenced",
     "extension_of",
     "inspect",
+    "ocr_text",
     "used_bytes",
 ]

@@ -1,11 +1,14 @@
 """Attachments (issue 20, forum/attachments/): what is accepted and how it is cleaned, what is
-refused, the store, the limits and the migration. Every file is a real one made here
+refused, the store, the limits, OCR and the migration. Every file is a real one made here
 with Pillow, pillow-heif or by hand; nothing of ours is mocked."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import re
+import shutil
 import struct
 import zlib
 from io import BytesIO
@@ -14,7 +17,7 @@ from pathlib import Path
 import pillow_heif
 import pytest
 from alembic import command
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import inspect as schema
 from sqlmodel import Session
 
@@ -36,7 +39,9 @@ from forum.i18n import gettext
 from forum.models import Account, Attachment, AttachmentStatus
 from forum.services import Services
 from forum.settings import Settings, SettingsError
+from moderation.screens import ScreenConfig, ScreenInput, personal_data
 
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 
@@ -489,6 +494,55 @@ def test_attachment_settings_have_defaults_and_bounds(tmp_path: Path) -> None:
     ):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({**base, name: value})
+
+
+# --- OCR -----------------------------------------------------------------------------------
+
+needs_tesseract = pytest.mark.skipif(
+    shutil.which("tesseract") is None,
+    reason="Debian's tesseract-ocr and tesseract-ocr-ind (bash scripts/test installs them)",
+)
+
+
+def ktp_like_card() -> Image.Image:
+    """A card the size of a KTP (85.6 x 54 mm at about 20 px/mm), printed in large type."""
+    card = Image.new("RGB", (1712, 1080), "white")
+    draw = ImageDraw.Draw(card)
+    title, label = ImageFont.truetype(FONT, 64), ImageFont.truetype(FONT, 56)
+    draw.text((420, 60), "PROVINSI JAWA BARAT", font=title, fill="black")
+    draw.text((80, 260), "NIK : 3273012501900003", font=title, fill="black")
+    draw.text((80, 420), "Nama", font=label, fill="black")
+    draw.text((520, 420), ": BUDI SANTOSO", font=label, fill="black")
+    draw.text((80, 540), "Tempat/Tgl Lahir", font=label, fill="black")
+    draw.text((620, 540), ": BANDUNG", font=label, fill="black")
+    return card
+
+
+@needs_tesseract
+def test_ocr_reads_the_nik_on_a_photo_of_an_id_card() -> None:
+    prepared = attachments.inspect(encoded(ktp_like_card(), "JPEG", quality=92), "ktp.jpg")
+
+    text = attachments.ocr_text(prepared.data)
+
+    assert "PROVINSI" in text.upper()
+    assert "3273012501900003" in re.sub(r"\D", "", text), text
+    # What the next step wires: the personal-data screen already flags it in this text.
+    hits = personal_data(ScreenInput(text=text, config=ScreenConfig()))
+    assert "nik-kk" in {hit.label for hit in hits}, text
+
+
+def test_ocr_without_tesseract_gives_nothing_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    data = encoded(two_halves(), "PNG")
+    with caplog.at_level(logging.WARNING, logger="forum.attachments.ocr"):
+        assert attachments.ocr_text(data, command="rembug-no-such-tesseract") == ""
+    assert "not installed" in caplog.text
+
+
+@needs_tesseract
+def test_ocr_of_something_that_is_no_image_gives_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="forum.attachments.ocr"):
+        assert attachments.ocr_text(b"bukan gambar") == ""
+    assert "OCR skipped" in caplog.text
 
 
 # --- migration ------------------------------------------------------------------------------
