@@ -6,6 +6,7 @@ deployment's time zone.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -82,6 +83,21 @@ class JobStatus(StrEnum):
     running = "running"
     done = "done"
     failed = "failed"
+
+
+class AttachmentKind(StrEnum):
+    image = "image"  # JPEG, PNG, WebP (HEIC/HEIF is stored as JPEG)
+    pdf = "pdf"
+
+
+class AttachmentStatus(StrEnum):
+    pending = "pending"  # stored; shown with its contribution once that is public
+    removed = "removed"  # taken down (moderation, the author, account deletion)
+
+
+def new_public_key() -> str:
+    """A random, unguessable key naming an attachment in URLs (never its id or hash)."""
+    return secrets.token_urlsafe(16)
 
 
 class Agency(SQLModel, table=True):
@@ -466,3 +482,31 @@ class ChatInbound(SQLModel, table=True):
     raw: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
+
+
+class Attachment(SQLModel, table=True):
+    """A photo or PDF a citizen attached to an aspiration or a comment (forum/attachments/):
+    the file lives in the attachment store under its SHA-256, this row says whose it is and
+    where it belongs. ``original_name`` is the citizen's file name as text only, never a path.
+    ``ocr_text`` is what OCR read in an image, for the personal-data screens."""
+
+    __table_args__ = (Index("ix_attachment_account", "account_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    public_key: str = Field(default_factory=new_public_key, max_length=32, unique=True, index=True)
+    account_id: int = Field(foreign_key="account.id")
+    # Empty until the contribution it belongs to is stored; then exactly one of them is set.
+    aspiration_id: int | None = Field(default=None, foreign_key="aspiration.id", index=True)
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    kind: str = Field(max_length=8)  # AttachmentKind
+    media_type: str = Field(max_length=40)
+    byte_size: int
+    sha256: str = Field(max_length=64, index=True)
+    original_name: str = Field(default="", max_length=200)
+    width: int | None = None
+    height: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default=AttachmentStatus.pending, max_length=10)
+    removed_reason: str | None = Field(default=None, max_length=500)
+    removed_at: datetime | None = None
+    ocr_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    ocr_done_at: datetime | None = None

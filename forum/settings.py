@@ -194,6 +194,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Empty: no email.",
     ),
     Setting("REMBUG_EMAIL_FROM", "rembug@localhost", "Sender address of notification emails."),
+    Setting(
+        "REMBUG_ATTACHMENT_MAX_FILES",
+        "4",
+        "Photos and PDF documents one aspiration or comment may carry.",
+    ),
+    Setting(
+        "REMBUG_ATTACHMENT_MAX_MB",
+        "10",
+        "Largest photo or PDF a citizen may attach, in megabytes (as sent, before re-encoding).",
+    ),
+    Setting(
+        "REMBUG_ATTACHMENT_QUOTA_MB",
+        "200",
+        "Megabytes of attachments one account may keep in all (removed ones not counted).",
+    ),
 )
 
 
@@ -224,6 +239,9 @@ _MAXIMA = {
     "REMBUG_RESET_LINK_MINUTES": 24 * 60,
     "REMBUG_LOGIN_CODE_MINUTES": 60,
     "REMBUG_LOGIN_CODE_MAX_TRIES": 20,
+    "REMBUG_ATTACHMENT_MAX_FILES": 20,
+    "REMBUG_ATTACHMENT_MAX_MB": 100,
+    "REMBUG_ATTACHMENT_QUOTA_MB": 100_000,
 }
 
 
@@ -285,6 +303,9 @@ class Settings:
     auto_close_days: int = 10
     smtp_url: str = ""
     email_from: str = "rembug@localhost"
+    attachment_max_files: int = 4
+    attachment_max_mb: int = 10
+    attachment_quota_mb: int = 200
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -296,6 +317,14 @@ class Settings:
         """A public deployment: an https base URL that is not this machine."""
         host = urlsplit(self.base_url).hostname or ""
         return self.base_url.startswith("https://") and host not in _LOCAL_HOSTS
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        return self.attachment_max_mb * 1024 * 1024
+
+    @property
+    def attachment_quota_bytes(self) -> int:
+        return self.attachment_quota_mb * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -415,6 +444,13 @@ class Settings:
             auto_close_days=_int("REMBUG_AUTO_CLOSE_DAYS", get("REMBUG_AUTO_CLOSE_DAYS")),
             smtp_url=_smtp_url(get("REMBUG_SMTP_URL")),
             email_from=_email("REMBUG_EMAIL_FROM", get("REMBUG_EMAIL_FROM")),
+            attachment_max_files=_int(
+                "REMBUG_ATTACHMENT_MAX_FILES", get("REMBUG_ATTACHMENT_MAX_FILES")
+            ),
+            attachment_max_mb=_int("REMBUG_ATTACHMENT_MAX_MB", get("REMBUG_ATTACHMENT_MAX_MB")),
+            attachment_quota_mb=_int(
+                "REMBUG_ATTACHMENT_QUOTA_MB", get("REMBUG_ATTACHMENT_QUOTA_MB")
+            ),
             extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
         )
 

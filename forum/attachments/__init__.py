@@ -1,0 +1,50 @@
+"""Photos and PDF documents citizens attach to aspirations and comments (issue 20): the core
+library the forms, the chat channels and the moderation view plug into (docs/attachments.md).
+
+- ``inspect(data, filename)`` decides the type from the content alone and makes an accepted
+  file safe to store (``Prepared``), or raises an ``AttachmentRefused``;
+- ``LocalStore`` (an ``AttachmentStore``) keeps the files, content-addressed;
+- ``ocr_text`` reads the text in a photo for the personal-data screens;
+- ``check_quota``/``check_count`` enforce the REMBUG_ATTACHMENT_* limits.
+
+Pillow and pillow-heif are imported only in ``forum.attachments.images``."""
+
+from forum.attachments.errors import (
+    ActiveContent,
+    AttachmentRefused,
+    Damaged,
+    QuotaExceeded,
+    TooLarge,
+    TooManyFiles,
+    TooManyPixels,
+    UnsupportedType,
+)
+from forum.attachments.images import MAX_PIXELS, THUMBNAIL_SIDES
+from forum.attachments.ocr import ocr_text
+from forum.attachments.prepare import Prepared, clean_name, inspect
+from forum.attachments.records import check_count, check_quota, delete_unreferenced, used_bytes
+from forum.attachments.store import AttachmentStore, LocalStore, extension_of
+
+__all__ = [
+    "MAX_PIXELS",
+    "THUMBNAIL_SIDES",
+    "ActiveContent",
+    "AttachmentRefused",
+    "AttachmentStore",
+    "Damaged",
+    "LocalStore",
+    "Prepared",
+    "QuotaExceeded",
+    "TooLarge",
+    "TooManyFiles",
+    "TooManyPixels",
+    "UnsupportedType",
+    "check_count",
+    "check_quota",
+    "clean_name",
+    "delete_unreferenced",
+    "extension_of",
+    "inspect",
+    "ocr_text",
+    "used_bytes",
+]
