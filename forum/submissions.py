@@ -111,11 +111,15 @@ class TicketBlock:
                 self._ahead.start()
             return ticket
 
-    def _reserve(self, services: Services, year: int) -> list[str]:
+    def _next_size(self) -> int:
+        """The size of the block about to be reserved (called with the lock held)."""
         now = time.monotonic()
         rush = now - self._refilled_at < TICKET_RUSH_SECONDS
-        self.size = min(self.size * 2, TICKET_BLOCK_MAX) if rush else self.base
         self._refilled_at = now
+        return min(self.size * 2, TICKET_BLOCK_MAX) if rush else self.base
+
+    def _reserve(self, services: Services, year: int) -> list[str]:
+        self.size = self._next_size()
         with services.db.write() as db:
             return actions.reserve_tickets(db, year, self.size)
 
@@ -124,10 +128,7 @@ class TicketBlock:
             with self._lock:
                 if self._year != year or len(self._free) > self.size // 4:
                     return
-                now = time.monotonic()
-                rush = now - self._refilled_at < TICKET_RUSH_SECONDS
-                size = min(self.size * 2, TICKET_BLOCK_MAX) if rush else self.base
-                self._refilled_at = now
+                size = self._next_size()
             # The lock is let go during the write: requests go on taking what is left.
             with services.db.write() as db:
                 block = actions.reserve_tickets(db, year, size)

@@ -188,3 +188,32 @@ def test_a_comment_received_before_the_close_counts_when_stored_after_it(
     # After the close, a new comment is refused at once, before the intake.
     late = browser.submit(page, f"{page}/komentar", {"body": "Komentar yang terlambat dikirim."})
     assert late.status_code == 409 and pending_count(world.services) == 0
+
+
+def test_ticket_blocks_grow_in_a_rush_and_never_repeat_a_number(world: World) -> None:
+    """Many aspirations in a few seconds: the process reserves growing blocks (ahead, in a
+    thread) and every ticket is new, even against numbers the counter gives elsewhere."""
+    import threading
+
+    from forum.submissions import TICKET_BLOCK, TicketBlock
+
+    block = TicketBlock()
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def take(n: int) -> None:
+        for _ in range(n):
+            ticket = block.take(world.services, 2026)
+            with lock:
+                taken.append(ticket)
+
+    threads = [threading.Thread(target=take, args=(60,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with world.services.db.write() as db:  # another process's number, from the same counter
+        elsewhere = actions.reserve_tickets(db, 2026)[0]
+    assert len(taken) == len(set(taken)) == 240
+    assert elsewhere not in taken
+    assert block.size > TICKET_BLOCK
