@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from sqlmodel import Session
 
 from forum import actions, ratelimit
+from forum.attachments import StoredFile
 from forum.errors import N_, ActionError, Throttled
 from forum.intake import Processor, register_processor
 from forum.models import Account, Consultation, Visibility, utcnow
@@ -151,9 +153,15 @@ def _tickets(services: Services) -> TicketBlock:
 
 
 def aspiration_incoming(
-    services: Services, account: Account, fields: dict[str, Any], now: datetime | None = None
+    services: Services,
+    account: Account,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    attachments: Sequence[StoredFile] = (),
 ) -> tuple[str, Incoming]:
-    """A checked aspiration as the intake stores it, with its ticket number."""
+    """A checked aspiration as the intake stores it, with its ticket number and the
+    description of its files (already in the store: only their addresses travel here)."""
     now = now or utcnow()
     assert account.id is not None
     ticket = _tickets(services).take(services, now.year)
@@ -167,6 +175,7 @@ def aspiration_incoming(
         "agency_id": fields["agency_id"],
         "visibility": str(fields["visibility"]),
         "received_at": now.isoformat(),
+        "attachments": [stored.to_json() for stored in attachments],
     }
     raw = json.dumps(payload, ensure_ascii=False)
     return ticket, Incoming(ASPIRATION, ticket, chat_key(account.id), raw)
@@ -181,6 +190,7 @@ def comment_incoming(
     section_id: int | None,
     parent_id: int | None,
     now: datetime | None = None,
+    attachments: Sequence[StoredFile] = (),
 ) -> Incoming:
     assert account.id is not None
     payload = {
@@ -190,6 +200,7 @@ def comment_incoming(
         "section_id": section_id,
         "parent_id": parent_id,
         "received_at": (now or utcnow()).isoformat(),
+        "attachments": [stored.to_json() for stored in attachments],
     }
     return Incoming(COMMENT, key, chat_key(account.id), json.dumps(payload, ensure_ascii=False))
 
@@ -203,6 +214,7 @@ class Waiting:
     title: str
     body: str
     received_at: datetime
+    attachments: int = 0  # how many files came with it
 
 
 def waiting_aspiration(services: Services, db: Session, ticket: str) -> Waiting | None:
@@ -216,6 +228,7 @@ def waiting_aspiration(services: Services, db: Session, ticket: str) -> Waiting 
         str(data["title"]),
         str(data["body"]),
         datetime.fromisoformat(data["received_at"]),
+        len(data.get("attachments", ())),
     )
 
 
@@ -226,6 +239,18 @@ def _record_posting(db: Session, account: Account, kind: str, at: datetime) -> N
     ratelimit.record(db, f"post:{account.id}", now=at)
     if account.created_at > at - NEW_ACCOUNT:
         ratelimit.record(db, f"post-new:{kind}:{account.id}", now=at)
+
+
+def _files(data: dict[str, Any]) -> list[StoredFile]:
+    """The files a submission carries (none in what earlier versions spooled). One that does
+    not read back is logged and left out: the contribution itself is never lost for it."""
+    files = []
+    for item in data.get("attachments", ()):
+        try:
+            files.append(StoredFile.from_json(item))
+        except (KeyError, TypeError, ValueError):
+            log.error("web submission: an attachment's description is unreadable: %r", item)
+    return files
 
 
 def _author(db: Session, data: dict[str, Any]) -> Account | None:
@@ -243,8 +268,9 @@ def store_aspiration(services: Services, db: Session, raw: str) -> None:
     if account is None:
         return
     received = datetime.fromisoformat(data["received_at"])
+    files = _files(data)
     try:
-        actions.submit_aspiration(
+        aspiration = actions.submit_aspiration(
             db,
             account,
             title=data["title"],
@@ -261,6 +287,8 @@ def store_aspiration(services: Services, db: Session, raw: str) -> None:
         # The intake retries it, then keeps it in chat_inbound for an operator to see.
         log.error("aspiration %s could not be stored: %s", data["ticket"], exc.message)
         raise
+    if files:  # in the transaction that stores the aspiration: both, or neither
+        actions.attach_files(db, account, files, aspiration=aspiration, now=received)
     _record_posting(db, account, "aspiration", received)
 
 
@@ -274,7 +302,8 @@ def store_comment(services: Services, db: Session, raw: str) -> None:
         log.warning("comment dropped: consultation %s is gone", data["consultation_id"])
         return
     received = datetime.fromisoformat(data["received_at"])
-    actions.submit_comment(
+    files = _files(data)
+    comment = actions.submit_comment(
         db,
         account,
         consultation,
@@ -283,6 +312,8 @@ def store_comment(services: Services, db: Session, raw: str) -> None:
         parent_id=data["parent_id"],
         now=received,
     )
+    if files:
+        actions.attach_files(db, account, files, comment=comment, now=received)
     _record_posting(db, account, "comment", received)
 
 

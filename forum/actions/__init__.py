@@ -51,6 +51,7 @@ from forum.actions.aspirations import (
     submit_aspiration,
     withdraw_aspiration,
 )
+from forum.actions.attachments import attach_files
 from forum.actions.comments import (
     check_comment,
     publish_comment,
@@ -160,6 +161,7 @@ __all__ = [
     "Resealed",
     "add_support",
     "advance_consultations",
+    "attach_files",
     "change_password",
     "change_role",
     "check_aspiration",

@@ -22,8 +22,14 @@ from forum.attachments.errors import (
 from forum.attachments.images import MAX_PIXELS, THUMBNAIL_SIDES
 from forum.attachments.ocr import ocr_text
 from forum.attachments.prepare import Prepared, clean_name, inspect
-from forum.attachments.records import check_count, check_quota, delete_unreferenced, used_bytes
-from forum.attachments.store import AttachmentStore, LocalStore, extension_of
+from forum.attachments.records import (
+    StoredFile,
+    check_count,
+    check_quota,
+    delete_unreferenced,
+    used_bytes,
+)
+from forum.attachments.store import AttachmentStore, LocalStore, extension_of, store_for
 
 __all__ = [
     "MAX_PIXELS",
@@ -35,6 +41,7 @@ __all__ = [
     "LocalStore",
     "Prepared",
     "QuotaExceeded",
+    "StoredFile",
     "TooLarge",
     "TooManyFiles",
     "TooManyPixels",
@@ -46,5 +53,6 @@ __all__ = [
     "extension_of",
     "inspect",
     "ocr_text",
+    "store_for",
     "used_bytes",
 ]

@@ -41,6 +41,11 @@ class AttachmentStore(Protocol):
         ``forum.attachments.delete_unreferenced``)."""
 
 
+def store_for(data_dir: Path) -> AttachmentStore:
+    """The store of this installation (``REMBUG_DATA_DIR``): the local folder for now."""
+    return LocalStore.for_data_dir(data_dir)
+
+
 def extension_of(media_type: str) -> str:
     """The stored file's extension for an attachment's media type."""
     return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}.get(

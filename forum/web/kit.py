@@ -47,7 +47,14 @@ FLASH_COOKIE = "rembug_flash"
 LOGIN_STEP_COOKIE = "rembug_login"  # the pending login between the password and the code
 TWO_FACTOR_PAGE = "/saya/2fa"
 MAX_FORM_BYTES = 1_000_000
+# Parts of an upload form the parser takes at most (files beyond REMBUG_ATTACHMENT_MAX_FILES
+# are refused by the handler, with the form refilled; the body limit bounds their size).
+UPLOAD_PARTS = 50
 FORM_EXPIRED = N_("This form has expired. Go back, reload the page and try again.")
+UPLOAD_TOO_LARGE = N_(
+    "The files are too large together: at most %(files)s files of %(mb)s MB each. Go back and "
+    "choose fewer or smaller files."
+)
 ROLE_REFUSED = N_("Your account is not allowed to open this page.")
 
 # Flash messages are chosen by key, so a cookie can never inject text.
@@ -179,6 +186,21 @@ class Ctx:
         value = self.form.get(name, default)
         return value if isinstance(value, str) else default
 
+    def uploads(self, name: str = "attachments") -> list[tuple[str, bytes]]:
+        """The files sent in the form field ``name`` as (the citizen's file name, bytes), at
+        most one byte over REMBUG_ATTACHMENT_MAX_MB each (enough to refuse it by its size).
+        An empty file input (nothing chosen) sends nothing."""
+        if self.form is None:
+            return []
+        limit = self.settings.attachment_max_bytes + 1
+        found = []
+        for value in self.form.getlist(name):
+            if isinstance(value, str) or (not value.filename and not value.size):
+                continue
+            value.file.seek(0)
+            found.append((value.filename or "", value.file.read(limit)))
+        return found
+
     def query(self, name: str, default: str = "") -> str:
         return self.request.query_params.get(name, default)[:500]
 
@@ -205,6 +227,10 @@ class Ctx:
             md_inline=markup.render_inline,
             current_path=self.request.url.path,
             password_min=PASSWORD_MIN,
+            attachment_limits={
+                "files": self.settings.attachment_max_files,
+                "mb": self.settings.attachment_max_mb,
+            },
             nav_links=self.services.extensions.get(NAV_LINKS, []),
             report_path=self.services.extensions.get(REPORT_PATH, ""),
             unread=unread_count(self.db, self.user.id) if self.user and self.user.id else 0,
@@ -424,6 +450,7 @@ def view(
     cache: bool = False,
     two_factor_setup: bool = False,
     csrf: bool = True,
+    uploads: bool = False,
 ) -> Callable[[Handler], Callable[[Request], Any]]:
     """Wrap a synchronous handler: parse the form, check CSRF (POST), load the account, check
     roles, and run it in a worker thread with one database session that commits when the
@@ -438,7 +465,12 @@ def view(
 
     ``csrf=False`` only for a POST whose URL carries a signed token that is the authority by
     itself and that other servers post without a form token (RFC 8058 one-click
-    unsubscribe)."""
+    unsubscribe).
+
+    ``uploads``: the form may carry files (``multipart/form-data``, read with
+    ``Ctx.uploads``): its body may then be as large as REMBUG_ATTACHMENT_MAX_FILES files of
+    REMBUG_ATTACHMENT_MAX_MB plus the form. Every other form (and this one sent url-encoded)
+    takes no file and at most ``MAX_FORM_BYTES``."""
 
     def decorate(handler: Handler) -> Callable[[Request], Any]:
         @wraps(handler)
@@ -446,10 +478,21 @@ def view(
             services: Services = request.app.state.services
             form = None
             if request.method == "POST":
+                with_files = uploads and _is_multipart(request)
+                limit = upload_limit(services.settings) if with_files else MAX_FORM_BYTES
                 length = request.headers.get("content-length", "0")
-                if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+                too_large = not length.isdigit() or int(length) > limit
+                if not too_large:
+                    try:
+                        form = await _limited(request, limit).form(
+                            max_files=UPLOAD_PARTS if with_files else 0, max_fields=200
+                        )
+                    except _BodyTooLarge:
+                        too_large = True
+                if too_large:
+                    if uploads:
+                        return await run_in_threadpool(_upload_too_large, request, services)
                     return PlainTextResponse("Request too large", status_code=413)
-                form = await request.form(max_files=0, max_fields=200)
             key = _cache_key(request, services) if cache else None
 
             async def render() -> Response:
@@ -465,9 +508,13 @@ def view(
                     return answer.response
                 return answer
 
-            if key is not None and services.page_cache.seconds > 0:
-                return await services.page_cache.fetch(key, render)
-            return await render()
+            try:
+                if key is not None and services.page_cache.seconds > 0:
+                    return await services.page_cache.fetch(key, render)
+                return await render()
+            finally:
+                if form is not None:
+                    await form.close()  # the uploaded files' temporary copies
 
         def _run(
             handler: Handler, request: Request, services: Services, form: FormData | None
@@ -523,6 +570,49 @@ def view(
         return endpoint
 
     return decorate
+
+
+class _BodyTooLarge(Exception):
+    """The body went over its limit while it was read (a body sent without a length)."""
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+def upload_limit(settings: Settings) -> int:
+    """The largest body of a form with files: the files allowed, plus the form itself."""
+    return settings.attachment_max_files * settings.attachment_max_bytes + MAX_FORM_BYTES
+
+
+def _limited(request: Request, limit: int) -> Request:
+    """The request, its body cut off (``_BodyTooLarge``) past ``limit`` bytes however it is
+    sent: ``Content-Length`` is checked before, a chunked body only as it arrives."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge
+        return message
+
+    return Request(request.scope, receive)
+
+
+def _upload_too_large(request: Request, services: Services) -> Response:
+    settings = services.settings
+    with services.db.read() as db:
+        ctx = Ctx(request, services, db, None, pick_locale(request, settings.default_locale))
+        return error_page(
+            ctx,
+            413,
+            UPLOAD_TOO_LARGE,
+            files=settings.attachment_max_files,
+            mb=settings.attachment_max_mb,
+        )
 
 
 def _current_user(

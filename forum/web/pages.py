@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from forum import actions, queries, ratelimit, submissions
+from forum.attachments import AttachmentRefused, Prepared
 from forum.errors import N_, Invalid, NotFound
 from forum.extensions import MORE_LIKE_THIS, PROFILE_LINKS, SIMILAR_ASPIRATIONS
 from forum.models import (
@@ -25,6 +26,7 @@ from forum.models import (
     utcnow,
 )
 from forum.validation import TICKET_RE, clean_text
+from forum.web.attachments import FIELD, prepare_uploads, refusal_message, store_uploads
 from forum.web.kit import (
     LANG_COOKIE,
     LOGIN_STEP_COOKIE,
@@ -107,6 +109,7 @@ def _consultation_page(
         can_comment=consultation.status == ConsultationStatus.open,
         can_manage=queries.can_manage_agency(ctx.user, consultation.agency_id),
         errors=extra.pop("errors", {}),
+        files_sent=extra.pop("files_sent", False),
         **extra,
     )
 
@@ -121,22 +124,32 @@ def section_page(ctx: Ctx) -> Response:
     return _consultation_page(ctx, path_int(ctx, "position"))
 
 
-@view(login=True, write=False)
+@view(login=True, write=False, uploads=True)
 def post_comment(ctx: Ctx) -> Response | AfterIntake:
     """Checked here (read only), stored by the intake's drain job (forum.submissions); the
-    answer waits until the comment is on disk in the intake."""
+    answer waits until the comment is on disk in the intake (and its files in the store)."""
     db = ctx.db
     consultation = queries.access_consultation(db, ctx.user, path_int(ctx, "cid"))
     section_id = parse_int(ctx.field("section_id"), 0) or None
     parent_id = parse_int(ctx.field("parent_id"), 0) or None
     back = safe_next(ctx.field("next") or f"/konsultasi/{consultation.id}")
     assert ctx.user is not None and consultation.id is not None
+    uploads = ctx.uploads(FIELD)
+    errors: dict[str, str] = {}
+    body = ""
     try:
         body, _, _ = actions.check_comment(
             db, consultation, body=ctx.field("body"), section_id=section_id, parent_id=parent_id
         )
         ctx.limit_posting("comment")
     except Invalid as exc:
+        errors = form_errors(ctx, exc)
+    prepared: list[Prepared] = []
+    try:
+        prepared = prepare_uploads(ctx, uploads)
+    except AttachmentRefused as exc:
+        errors[FIELD] = refusal_message(ctx, exc)
+    if errors:
         position = None
         if section_id is not None:
             sections = queries.list_sections(db, consultation.id or 0)
@@ -145,10 +158,12 @@ def post_comment(ctx: Ctx) -> Response | AfterIntake:
             ctx,
             position,
             status_code=400,
-            errors=form_errors(ctx, exc),
+            errors=errors,
             draft=ctx.field("body"),
             draft_parent=parent_id,
+            files_sent=bool(uploads),
         )
+    files = store_uploads(ctx, prepared)
     incoming = submissions.comment_incoming(
         ctx.user,
         consultation.id,
@@ -156,6 +171,7 @@ def post_comment(ctx: Ctx) -> Response | AfterIntake:
         body=body,
         section_id=section_id,
         parent_id=parent_id,
+        attachments=files,
     )
     return AfterIntake(ctx.redirect(back.split("#")[0], "comment-submitted"), incoming)
 
@@ -214,6 +230,8 @@ def _aspiration_form(
     errors: dict[str, str] | None = None,
     similar: list[Aspiration] | None = None,
     previewed: bool = False,
+    files_sent: bool = False,
+    sending: bool = False,
 ) -> Response:
     db = ctx.db
     return ctx.render(
@@ -221,6 +239,10 @@ def _aspiration_form(
         status_code=status_code,
         similar=similar or [],
         previewed=previewed,
+        files_sent=files_sent,
+        # The step that sends (the only one with the file input): no preview step, the
+        # preview shown, or a sent form that came back.
+        sending=sending or previewed or SIMILAR_ASPIRATIONS not in ctx.services.extensions,
         has_preview=SIMILAR_ASPIRATIONS in ctx.services.extensions,
         categories=queries.list_categories(db),
         regions=queries.regions_grouped(db),
@@ -238,12 +260,14 @@ def aspiration_form(ctx: Ctx) -> Response:
     return _aspiration_form(ctx)
 
 
-@view(login=True, write=False)
+@view(login=True, write=False, uploads=True)
 def submit_aspiration(ctx: Ctx) -> Response | AfterIntake:
     """Send, or (when a plugin can find similar aspirations) first preview the similar ones
-    so the citizen may support an existing aspiration instead of filing a duplicate. Sending
-    checks the form here (read only) and hands it to the intake with its ticket number
-    (forum.submissions); the answer waits until it is on disk there."""
+    so the citizen may support an existing aspiration instead of filing a duplicate (the file
+    input is on the form of the step that sends: a browser cannot carry files over a step).
+    Sending checks the form and the files here (read only), puts the files in the store and
+    hands the rest to the intake with its ticket number (forum.submissions); the answer
+    waits until it is on disk there."""
     visibility = ctx.field("visibility", Visibility.public)
     fields: dict[str, Any] = {
         "title": ctx.field("title"),
@@ -254,21 +278,36 @@ def submit_aspiration(ctx: Ctx) -> Response | AfterIntake:
         "visibility": Visibility(visibility) if visibility in set(Visibility) else None,
     }
     find_similar = ctx.services.extensions.get(SIMILAR_ASPIRATIONS)
-    try:
-        if find_similar is not None and ctx.field("step") != "send":
+    if find_similar is not None and ctx.field("step") != "send":
+        try:
             actions.check_aspiration(ctx.db, **fields)
-            similar = find_similar(ctx.db, ctx.user, fields["title"], fields["body"], 5)
-            return _aspiration_form(ctx, similar=similar, previewed=True)
+        except Invalid as exc:
+            return _aspiration_form(ctx, 400, form_errors(ctx, exc))
+        similar = find_similar(ctx.db, ctx.user, fields["title"], fields["body"], 5)
+        return _aspiration_form(ctx, similar=similar, previewed=True)
+    uploads = ctx.uploads(FIELD)
+    errors: dict[str, str] = {}
+    try:
         fields["title"], fields["body"] = clean_text(fields["title"]), clean_text(fields["body"])
         actions.check_aspiration(ctx.db, **fields)
         ctx.limit_posting("aspiration")
     except Invalid as exc:
-        return _aspiration_form(ctx, 400, form_errors(ctx, exc))
+        errors = form_errors(ctx, exc)
+    prepared: list[Prepared] = []
+    try:
+        prepared = prepare_uploads(ctx, uploads)
+    except AttachmentRefused as exc:
+        errors[FIELD] = refusal_message(ctx, exc)
+    if errors:
+        return _aspiration_form(ctx, 400, errors, files_sent=bool(uploads), sending=True)
     assert ctx.user is not None
     # The ticket block may need a write: give this request's connection back first (a
     # thread holding one must never wait for another, or a busy pool runs dry).
     ctx.db.close()
-    ticket, incoming = submissions.aspiration_incoming(ctx.services, ctx.user, fields)
+    files = store_uploads(ctx, prepared)
+    ticket, incoming = submissions.aspiration_incoming(
+        ctx.services, ctx.user, fields, attachments=files
+    )
     return AfterIntake(ctx.redirect(f"/aspirasi/{ticket}", "aspiration-submitted"), incoming)
 
 
