@@ -47,6 +47,7 @@ from forum.runtime import run_background
 from forum.services import Services
 from forum.settings import Settings
 from forum.web import access, account, admin, agency, manage, pages, unsubscribe
+from forum.web import attachments as attachment_pages
 from forum.web.http_cache import HttpCacheMiddleware
 from forum.web.kit import BaseMiddleware, PageCache, allowed_methods, http_exception_page
 from forum.workdays import Calendar, Deadlines
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         *account.routes,
         *access.routes,
         *unsubscribe.routes,
+        *attachment_pages.routes,
         *api.routes,
         *feeds.routes,
         *discovery.routes,

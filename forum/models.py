@@ -92,6 +92,9 @@ class AttachmentKind(StrEnum):
 
 class AttachmentStatus(StrEnum):
     pending = "pending"  # stored; shown with its contribution once that is public
+    held = "held"  # a screen found personal data in it: shown to nobody but its author and
+    # the staff, whatever its contribution, until a moderator publishes it (approved)
+    approved = "approved"  # published explicitly by a moderator (after it was held)
     removed = "removed"  # taken down (moderation, the author, account deletion)
 
 

@@ -20,6 +20,8 @@ from forum.models import (
     Agency,
     Aspiration,
     AspirationStatus,
+    Attachment,
+    AttachmentStatus,
     Category,
     Comment,
     Consultation,
@@ -216,6 +218,9 @@ class ThreadPage:
     authors: dict[int, Account]
     supported: set[int]
     responses: dict[int, list[tuple[OfficialResponse, Agency]]] = field(default_factory=dict)
+    # By comment: the files the viewer may see, and (the author's own) the removed ones.
+    attachments: dict[int, list[Attachment]] = field(default_factory=dict)
+    removed_attachments: dict[int, list[Attachment]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -301,6 +306,17 @@ def comment_threads(
             .order_by(col(OfficialResponse.id))
         ):
             responses.setdefault(response.comment_id, []).append((response, agency))  # type: ignore[arg-type]
+    files: dict[int, list[Attachment]] = {}
+    removed: dict[int, list[Attachment]] = {}
+    by_id = {c.id: c for c in every}
+    for attachment in list_attachments(db, comment_ids=[i for i in comment_ids if i]):
+        comment = by_id[attachment.comment_id]
+        if can_see_attachment(viewer, attachment, comment):
+            files.setdefault(comment.id, []).append(attachment)  # type: ignore[arg-type]
+        elif attachment.status == AttachmentStatus.removed and (
+            viewer is not None and viewer.id == attachment.account_id
+        ):
+            removed.setdefault(comment.id, []).append(attachment)  # type: ignore[arg-type]
     return ThreadPage(
         threads=[Thread(root, replies.get(root.id, [])) for root in roots],  # type: ignore[arg-type]
         page=page,
@@ -309,6 +325,8 @@ def comment_threads(
         authors=authors,  # type: ignore[arg-type]
         supported=supported,
         responses=responses,
+        attachments=files,
+        removed_attachments=removed,
     )
 
 
@@ -322,6 +340,81 @@ def access_comment(db: Session, viewer: Account | None, comment_id: int) -> Comm
     ):
         raise NotFound(N_("This comment does not exist."))
     return comment
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+def attachment_public(attachment: Attachment) -> bool:
+    """Whether the file itself may be shown to whoever may see its contribution: not removed,
+    not held by a screen (a held one only once a moderator published it explicitly)."""
+    return attachment.status in (AttachmentStatus.pending, AttachmentStatus.approved)
+
+
+def attachment_item(db: Session, attachment: Attachment) -> Aspiration | Comment | None:
+    if attachment.aspiration_id is not None:
+        return db.get(Aspiration, attachment.aspiration_id)
+    if attachment.comment_id is not None:
+        return db.get(Comment, attachment.comment_id)
+    return None
+
+
+def can_see_attachment(
+    viewer: Account | None, attachment: Attachment, item: Aspiration | Comment | None
+) -> bool:
+    """The file's own rule, checked on every request for it and its thumbnails:
+
+    - a removed one: nobody (its file is gone or going; the row stays for the record);
+    - its author and the moderators: always;
+    - the staff of the agency an aspiration is routed to: when they may see the aspiration
+      (a confidential one too), also a file held by a screen;
+    - anyone else: when they may see the contribution (published, not hidden; a confidential
+      aspiration never) and the file is not held."""
+    if attachment.status == AttachmentStatus.removed or item is None:
+        return False
+    if viewer is not None and viewer.is_active and viewer.id == attachment.account_id:
+        return True
+    if is_moderator(viewer):
+        return True
+    if isinstance(item, Aspiration):
+        if not can_see_aspiration(viewer, item):
+            return False
+        if item.agency_id is not None and can_manage_agency(viewer, item.agency_id):
+            return True
+        return attachment_public(attachment)
+    if item.status != ContentStatus.published or item.hidden_at is not None:
+        return False
+    return attachment_public(attachment)
+
+
+def access_attachment(
+    db: Session, viewer: Account | None, public_key: str
+) -> tuple[Attachment, Aspiration | Comment]:
+    """The attachment named by ``public_key`` and its contribution, if the viewer may see the
+    file; otherwise "not found", never "forbidden" (nobody learns that it exists)."""
+    attachment = (
+        db.exec(select(Attachment).where(Attachment.public_key == public_key)).first()
+        if 16 <= len(public_key) <= 32
+        else None
+    )
+    item = attachment_item(db, attachment) if attachment is not None else None
+    if attachment is None or item is None or not can_see_attachment(viewer, attachment, item):
+        raise NotFound(N_("This file does not exist or is not visible to you."))
+    return attachment, item
+
+
+def list_attachments(
+    db: Session, *, aspiration_id: int | None = None, comment_ids: Sequence[int] = ()
+) -> list[Attachment]:
+    """The attachments of one aspiration or of some comments (one query), oldest first;
+    removed ones too (their author sees why): filter with ``can_see_attachment``."""
+    if aspiration_id is not None:
+        where: Any = Attachment.aspiration_id == aspiration_id
+    elif comment_ids:
+        where = col(Attachment.comment_id).in_(list(comment_ids))
+    else:
+        return []
+    return list(db.exec(select(Attachment).where(where).order_by(col(Attachment.id))))
 
 
 # --- aspirations ----------------------------------------------------------------------------

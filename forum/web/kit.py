@@ -129,8 +129,12 @@ class BaseMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
+                # A response that set one of these itself keeps its own (an attachment's
+                # stricter Content-Security-Policy).
+                present = {name.lower() for name, _ in headers}
                 for name, value in _security_headers(settings.secure_cookies):
-                    headers.append((name, value))
+                    if name not in present:
+                        headers.append((name, value))
                 if new_cookie is not None and scope["state"].get("csrf_needed"):
                     secure = "; Secure" if settings.secure_cookies else ""
                     cookie_header = (

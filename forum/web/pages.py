@@ -18,6 +18,7 @@ from forum.models import (
     Account,
     Agency,
     Aspiration,
+    AttachmentStatus,
     Category,
     Comment,
     ConsultationStatus,
@@ -334,9 +335,15 @@ def render_aspiration(
             and any(ctx.user.agency_id in (e.from_agency_id, e.to_agency_id) for e, _, _ in routing)
         )
     )
+    files = queries.list_attachments(db, aspiration_id=aspiration.id)
+    is_author = ctx.user is not None and ctx.user.id == aspiration.author_id
     return ctx.render(
         "pages/aspiration.html",
         status_code=status_code,
+        attachments=[a for a in files if queries.can_see_attachment(ctx.user, a, aspiration)],
+        removed_attachments=[a for a in files if a.status == AttachmentStatus.removed]
+        if is_author
+        else [],
         similar=[s for s in similar if s.agency_id == aspiration.agency_id]
         if can_respond
         else similar,
@@ -355,7 +362,7 @@ def render_aspiration(
         supported=queries.has_supported(db, ctx.user, aspiration_id=aspiration.id),  # type: ignore[arg-type]
         can_respond=can_respond,
         can_route=queries.is_moderator(ctx.user),
-        is_author=ctx.user is not None and ctx.user.id == aspiration.author_id,
+        is_author=is_author,
         now=utcnow(),
         errors=errors or {},
     )

@@ -307,3 +307,202 @@ def test_a_refused_file_on_a_comment_keeps_the_draft(browser: Browser, world: Wo
     assert response.status_code == 400
     assert draft in response.text and "skrip.jpg" in response.text
     assert count(world.services, Comment) == 0 and stored_files(store_root(world.services)) == []
+
+
+# --- serving, with the access rules ----------------------------------------------------------
+
+
+def posted_aspiration(
+    browser: Browser, world: World, files: list[tuple[str, bytes, str]], **overrides: Any
+) -> tuple[str, list[Attachment]]:
+    """An aspiration sent with ``files`` and stored by the drain job: its ticket and rows."""
+    response = send_aspiration(browser, world, files, **overrides)
+    assert response.status_code == 303, response.text
+    ticket = response.headers["location"].rsplit("/", 1)[1]
+    with world.services.db.read() as db:
+        aspiration = db.exec(select(Aspiration).where(Aspiration.ticket == ticket)).one()
+        rows = list(
+            db.exec(
+                select(Attachment)
+                .where(Attachment.aspiration_id == aspiration.id)
+                .order_by(Attachment.id)  # type: ignore[arg-type]
+            )
+        )
+    return ticket, rows
+
+
+def publish(world: World, ticket: str) -> None:
+    from forum import actions
+
+    with world.services.db.write() as db:
+        aspiration = db.exec(select(Aspiration).where(Aspiration.ticket == ticket)).one()
+        actions.publish_aspiration(db, world.moderator, aspiration)
+
+
+def assert_safe_headers(response, *, restricted: bool) -> None:  # type: ignore[no-untyped-def]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers.get_list("content-security-policy") == ["default-src 'none'; sandbox"]
+    cache = response.headers["cache-control"]
+    assert ("private" in cache) == restricted and ("public" in cache) != restricted
+
+
+def test_a_pending_photo_is_seen_by_its_author_and_the_moderators_only(
+    browser: Browser, new_browser, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    browser.login(world.citizen)
+    ticket, [photo] = posted_aspiration(browser, world, [("jalan.jpg", gps_photo(), "image/jpeg")])
+    file_url, thumb_url = f"/lampiran/{photo.public_key}", f"/lampiran/{photo.public_key}/thumb/320"
+    # The address names neither the row, the content's hash nor the citizen's file name.
+    assert len(photo.public_key) >= 20 and "jalan" not in file_url
+    assert photo.sha256[:8] not in file_url
+    assert browser.get(f"/lampiran/{photo.id}").status_code == 404
+    assert browser.get(f"/lampiran/{photo.sha256}").status_code == 404
+
+    own = browser.get(file_url)
+    assert own.status_code == 200 and own.headers["content-type"] == "image/jpeg"
+    assert own.content == attachments.store_for(world.services.settings.data_dir).read(
+        photo.sha256, "jpg"
+    )
+    assert own.headers["content-disposition"].startswith("inline;")
+    assert_safe_headers(own, restricted=True)
+    thumb = browser.get(thumb_url)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"
+    assert opened(thumb.content).size == (320, 240)
+    page = browser.get(f"/aspirasi/{ticket}").text
+    assert f'src="{thumb_url}"' in page and f'href="{file_url}"' in page
+
+    neighbour, visitor, moderator = new_browser(), new_browser(), new_browser()
+    neighbour.login(world.other_citizen)
+    moderator.login(world.moderator)
+    for other in (neighbour, visitor):
+        assert other.get(file_url).status_code == 404
+        assert other.get(thumb_url).status_code == 404
+    seen = moderator.get(file_url)
+    assert seen.status_code == 200 and seen.content == own.content
+    assert moderator.get(thumb_url).status_code == 200
+
+
+def test_after_approval_the_public_sees_the_thumbnail(
+    browser: Browser, new_browser, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    browser.login(world.citizen)
+    ticket, [photo] = posted_aspiration(browser, world, [("jalan.jpg", gps_photo(), "image/jpeg")])
+    publish(world, ticket)
+    visitor = new_browser()
+    page = visitor.get(f"/aspirasi/{ticket}").text
+    thumb_url = f"/lampiran/{photo.public_key}/thumb/320"
+    assert f'src="{thumb_url}"' in page and 'alt="Foto: jalan.jpg"' in page
+    thumb = visitor.get(thumb_url)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"
+    assert_safe_headers(thumb, restricted=False)
+    big = visitor.get(f"/lampiran/{photo.public_key}/thumb/1024")
+    assert big.status_code == 200 and opened(big.content).size == (400, 300)  # never enlarged
+    again = visitor.get(thumb_url, headers={"if-none-match": thumb.headers["etag"]})
+    assert again.status_code == 304 and not again.content
+    for wrong in ("/thumb/999", "/thumb/0", "/thumb/abc"):
+        assert visitor.get(f"/lampiran/{photo.public_key}{wrong}").status_code == 404
+    assert visitor.get("/lampiran/" + "A" * 22).status_code == 404
+    assert visitor.get("/lampiran/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_a_confidential_aspirations_file_is_only_for_author_agency_and_moderators(
+    browser: Browser, new_browser, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    browser.login(world.citizen)
+    ticket, [photo] = posted_aspiration(
+        browser,
+        world,
+        [("rumah.png", encoded(two_halves(), "PNG"), "image/png")],
+        visibility="confidential",
+    )
+    publish(world, ticket)  # routed to world.agency
+    url = f"/lampiran/{photo.public_key}"
+    neighbour, visitor, official, other_official = (new_browser() for _ in range(4))
+    neighbour.login(world.other_citizen)
+    official.login(world.official)
+    other_official.login(world.other_official)
+    assert neighbour.get(url).status_code == 404
+    assert visitor.get(url).status_code == 404
+    assert other_official.get(url).status_code == 404
+    seen = official.get(url)
+    assert seen.status_code == 200
+    assert_safe_headers(seen, restricted=True)
+    assert browser.get(url).status_code == 200
+
+
+def test_a_pdf_is_always_a_download_with_a_safe_name(
+    browser: Browser, new_browser, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    browser.login(world.citizen)
+    name = "Surat <RT> & 05; Ö.pdf"
+    ticket, [pdf] = posted_aspiration(browser, world, [(name, minimal_pdf(), "text/html")])
+    publish(world, ticket)
+    response = new_browser().get(f"/lampiran/{pdf.public_key}")
+    assert response.status_code == 200 and response.content == minimal_pdf()
+    assert response.headers["content-type"] == "application/pdf"
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="')
+    fallback = disposition.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback.endswith(".pdf") and not set(fallback) & set('"<>\\/;')
+    assert "filename*=UTF-8''" in disposition and "%C3%96.pdf" in disposition
+    assert_safe_headers(response, restricted=False)
+    assert new_browser().get(f"/lampiran/{pdf.public_key}/thumb/320").status_code == 404
+    page = new_browser().get(f"/aspirasi/{ticket}").text
+    assert "Surat &lt;RT&gt; &amp; 05; Ö.pdf" in page  # the name is text, escaped
+
+
+def test_a_comments_photo_shows_under_it_once_published(
+    browser: Browser, new_browser, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    from forum import actions
+
+    consultation = world.consultation()
+    page = f"/konsultasi/{consultation.id}"
+    browser.login(world.citizen)
+    browser.submit(
+        page,
+        f"{page}/komentar",
+        {"body": "Foto kondisi halte yang rusak di dekat pasar.", "next": page},
+        files=[
+            (
+                "attachments",
+                (
+                    "halte<img src=x onerror=alert(1)>.png",
+                    encoded(two_halves(), "PNG"),
+                    "image/png",
+                ),
+            )
+        ],
+    )
+    with world.services.db.read() as db:
+        comment = db.exec(select(Comment)).one()
+        photo = db.exec(select(Attachment)).one()
+    visitor = new_browser()
+    thumb_url = f"/lampiran/{photo.public_key}/thumb/320"
+    assert visitor.get(thumb_url).status_code == 404 and thumb_url not in visitor.get(page).text
+    with world.services.db.write() as db:
+        actions.publish_comment(db, world.moderator, db.get(Comment, comment.id))
+    html = visitor.get(page).text
+    assert f'src="{thumb_url}"' in html
+    assert "<img src=x" not in html
+    assert "halte&lt;img src=x onerror=alert(1)&gt;.png" in html
+    assert visitor.get(thumb_url).status_code == 200
+
+
+def test_a_body_sent_without_a_length_is_cut_off_at_the_limit(
+    browser: Browser, world: World
+) -> None:
+    browser.login(world.citizen)
+    token = CSRF_RE.search(browser.get("/saya").text).group(1)  # type: ignore[union-attr]
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield f"csrf_token={token}&body=".encode()
+        for _ in range(40):
+            yield b"x" * 100_000
+
+    response = browser.client.post(
+        "/keluar",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
