@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from forum.attachments import images
 from forum.attachments.errors import Damaged, TooLarge, TooManyPixels
 from forum.attachments.sniff import check_active, check_pdf, detect
-from forum.models import Attachment, AttachmentKind
+from forum.models import AttachmentKind
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +39,6 @@ class Prepared:
     @property
     def byte_size(self) -> int:
         return len(self.data)
-
-    def row(self, account_id: int) -> Attachment:
-        """The attachment's table row (pending, attached to nothing yet)."""
-        return Attachment(
-            account_id=account_id,
-            kind=self.kind,
-            media_type=self.media_type,
-            byte_size=self.byte_size,
-            sha256=self.sha256,
-            original_name=self.original_name,
-            width=self.width,
-            height=self.height,
-        )
 
 
 def clean_name(filename: str) -> str:

@@ -27,26 +27,28 @@ CHOOSE_AGAIN = N_(
 )
 
 
-def prepare_uploads(ctx: Ctx, uploads: list[tuple[str, bytes]]) -> list[Prepared]:
-    """The chosen files made safe to store (``forum.attachments.inspect``), or the first
-    refusal: too many files, one too large or of a type not accepted (named), or more than
-    the account's quota. Reads only; stores nothing."""
+def prepare_uploads(
+    ctx: Ctx, uploads: list[tuple[str, bytes]], errors: dict[str, str]
+) -> list[Prepared]:
+    """The chosen files made safe to store (``forum.attachments.inspect``). On the first
+    refusal (too many files, one too large or of a type not accepted, named; more than the
+    account's quota) none: the reason goes into the form's ``errors`` under the file input,
+    with a word that the files must be chosen again. Reads only; stores nothing."""
     settings = ctx.settings
-    attachments.check_count(len(uploads), settings)
-    prepared = [
-        attachments.inspect(data, name, max_bytes=settings.attachment_max_bytes)
-        for name, data in uploads
-    ]
-    if prepared:
-        assert ctx.user is not None and ctx.user.id is not None
-        adding = sum(p.byte_size for p in prepared)
-        attachments.check_quota(ctx.db, ctx.user.id, adding, settings)
+    try:
+        attachments.check_count(len(uploads), settings)
+        prepared = [
+            attachments.inspect(data, name, max_bytes=settings.attachment_max_bytes)
+            for name, data in uploads
+        ]
+        if prepared:
+            assert ctx.user is not None and ctx.user.id is not None
+            adding = sum(p.byte_size for p in prepared)
+            attachments.check_quota(ctx.db, ctx.user.id, adding, settings)
+    except AttachmentRefused as exc:
+        errors[FIELD] = f"{ctx.msg(Msg(exc.message, exc.params))} {ctx._(CHOOSE_AGAIN)}"
+        return []
     return prepared
-
-
-def refusal_message(ctx: Ctx, exc: AttachmentRefused) -> str:
-    """What the form says under the file input: why, and that the files must be chosen again."""
-    return f"{ctx.msg(Msg(exc.message, exc.params))} {ctx._(CHOOSE_AGAIN)}"
 
 
 def store_uploads(ctx: Ctx, prepared: list[Prepared]) -> list[StoredFile]:

@@ -11,7 +11,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from forum import actions, queries, ratelimit, submissions
-from forum.attachments import AttachmentRefused, Prepared
 from forum.errors import N_, Invalid, NotFound
 from forum.extensions import MORE_LIKE_THIS, PROFILE_LINKS, SIMILAR_ASPIRATIONS
 from forum.models import (
@@ -27,7 +26,7 @@ from forum.models import (
     utcnow,
 )
 from forum.validation import TICKET_RE, clean_text
-from forum.web.attachments import FIELD, prepare_uploads, refusal_message, store_uploads
+from forum.web.attachments import FIELD, prepare_uploads, store_uploads
 from forum.web.kit import (
     LANG_COOKIE,
     LOGIN_STEP_COOKIE,
@@ -145,11 +144,7 @@ def post_comment(ctx: Ctx) -> Response | AfterIntake:
         ctx.limit_posting("comment")
     except Invalid as exc:
         errors = form_errors(ctx, exc)
-    prepared: list[Prepared] = []
-    try:
-        prepared = prepare_uploads(ctx, uploads)
-    except AttachmentRefused as exc:
-        errors[FIELD] = refusal_message(ctx, exc)
+    prepared = prepare_uploads(ctx, uploads, errors)
     if errors:
         position = None
         if section_id is not None:
@@ -294,11 +289,7 @@ def submit_aspiration(ctx: Ctx) -> Response | AfterIntake:
         ctx.limit_posting("aspiration")
     except Invalid as exc:
         errors = form_errors(ctx, exc)
-    prepared: list[Prepared] = []
-    try:
-        prepared = prepare_uploads(ctx, uploads)
-    except AttachmentRefused as exc:
-        errors[FIELD] = refusal_message(ctx, exc)
+    prepared = prepare_uploads(ctx, uploads, errors)
     if errors:
         return _aspiration_form(ctx, 400, errors, files_sent=bool(uploads), sending=True)
     assert ctx.user is not None

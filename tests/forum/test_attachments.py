@@ -29,6 +29,7 @@ from forum.attachments import (
     LocalStore,
     Prepared,
     QuotaExceeded,
+    StoredFile,
     TooLarge,
     TooManyFiles,
     TooManyPixels,
@@ -417,7 +418,7 @@ def account(db: Session, name: str = "Warga") -> int:
 
 
 def stored_row(db: Session, store: LocalStore, prepared: Prepared, account_id: int) -> Attachment:
-    row = prepared.row(account_id)
+    row = StoredFile.of(prepared).row(account_id)
     db.add(row)
     db.flush()
     store.put(prepared)
