@@ -257,6 +257,15 @@ class OfficialResponsePublished(Event):
     comment_id: int | None
 
 
+@dataclass(frozen=True)
+class AttachmentRemoved(Event):
+    """A moderator took one file of a contribution down; its author reads ``reason``."""
+
+    attachment_id: int
+    moderator_id: int
+    reason: str
+
+
 S = TypeVar("S", bound=Session)
 InTransactionHandler = Callable[[Any, Any], None]  # (session, event)
 AfterCommitHandler = Callable[[Any], None]

@@ -12,6 +12,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from forum import actions as forum_actions
+from forum.attachments import AttachmentStore
 from forum.bulk import BulkResult, Skipped, apply_each
 from forum.errors import N_, ActionError, Conflict, Invalid, Msg, NotAllowed, NotFound
 from forum.i18n import gettext
@@ -20,6 +21,7 @@ from forum.models import (
     Account,
     Aspiration,
     AspirationStatus,
+    Attachment,
     Comment,
     Consultation,
     ContentStatus,
@@ -597,6 +599,57 @@ def decide_each(
         decide_case(db, config, moderator, case, action=action, reason_code=reason_code, note=note)
 
     return apply_each(db, cases, decide, label=lambda case: f"#{case.id}", check=check)
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+def _belongs(attachment: Attachment, item: Comment | Aspiration) -> bool:
+    if isinstance(item, Comment):
+        return attachment.comment_id == item.id
+    return attachment.aspiration_id == item.id
+
+
+def case_attachment(db: Session, case: ModerationCase, public_key: str) -> Attachment:
+    """The attachment ``public_key`` of this case's contribution, or "not found" (a form of
+    one case never reaches the file of another contribution)."""
+    attachment = db.exec(select(Attachment).where(Attachment.public_key == public_key)).first()
+    if attachment is None or not _belongs(attachment, case_item(db, case)):
+        raise NotFound(N_("This file does not exist or is not visible to you."))
+    return attachment
+
+
+def remove_attachment(
+    db: Session,
+    moderator: Account | None,
+    case: ModerationCase,
+    attachment: Attachment,
+    *,
+    reason_code: str,
+    note: str,
+    store: AttachmentStore,
+) -> Attachment:
+    """Take one file of the case's contribution down, with a reason from the list the author
+    reads in their language (the contribution itself is still decided as usual, also when
+    the case is decided already: a file can be taken down later)."""
+    moderator = _require_moderator(moderator)
+    item = case_item(db, case)
+    if not _belongs(attachment, item):
+        raise NotFound(N_("This file does not exist or is not visible to you."))
+    author = db.get(Account, item.author_id)
+    text = reason_text(reason_code, note, author.locale if author else "id")
+    forum_actions.remove_attachment(db, moderator, attachment, reason=text, store=store)
+    assert attachment.id is not None
+    audit(
+        db,
+        moderator.id,
+        "attachment-remove",
+        "attachment",
+        attachment.id,
+        reason=text,
+        after={"case": case.id, "name": attachment.original_name, "sha256": attachment.sha256},
+    )
+    return attachment
 
 
 # --- flags and appeals ---------------------------------------------------------------------

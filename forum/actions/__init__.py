@@ -51,7 +51,7 @@ from forum.actions.aspirations import (
     submit_aspiration,
     withdraw_aspiration,
 )
-from forum.actions.attachments import attach_files
+from forum.actions.attachments import attach_files, remove_attachment
 from forum.actions.comments import (
     check_comment,
     publish_comment,
@@ -211,6 +211,7 @@ __all__ = [
     "register_citizen",
     "reject_aspiration",
     "reject_comment",
+    "remove_attachment",
     "remove_unconfirmed",
     "reopen_aspiration",
     "request_login_code",
