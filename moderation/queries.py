@@ -233,7 +233,7 @@ class CaseView:
     # Every file of the contribution, removed ones too, oldest first; what the screens found
     # in each (by attachment id).
     attachments: list[Attachment] = field(default_factory=list)
-    attachment_results: dict[int, list[Any]] = field(default_factory=dict)
+    attachment_results: dict[int, list[ScreenResult]] = field(default_factory=dict)
 
     def highlighted(self) -> list[Highlighted]:
         """Each text field with the screens' spans to mark."""
@@ -310,6 +310,15 @@ def case_view(db: Session, case: ModerationCase) -> CaseView:
             .order_by(col(Attachment.id))
         )
     )
+    # What the screens found in each file, whichever case of the contribution recorded it.
+    attachment_ids = [a.id for a in view.attachments if a.id is not None]
+    if attachment_ids:
+        for result in db.exec(
+            select(ScreenResult)
+            .where(col(ScreenResult.attachment_id).in_(attachment_ids))
+            .order_by(col(ScreenResult.id))
+        ):
+            view.attachment_results.setdefault(result.attachment_id, []).append(result)  # type: ignore[arg-type]
     if isinstance(item, Comment):
         view.consultation = db.get(Consultation, item.consultation_id)
         view.section = db.get(Section, item.section_id) if item.section_id else None

@@ -326,6 +326,15 @@ def remove_attachment(ctx: Ctx) -> Response:
     return ctx.redirect(f"/moderation/kasus/{case_id}#h-attachments", "saved")
 
 
+@view(roles=MODERATORS)
+def publish_attachment(ctx: Ctx) -> Response:
+    """Publish a file a screen held, explicitly (approving the contribution does not)."""
+    case_id, case = _case_or_404(ctx)
+    attachment = actions.case_attachment(ctx.db, case, str(ctx.request.path_params["key"]))
+    actions.publish_attachment(ctx.db, ctx.user, case, attachment)
+    return ctx.redirect(f"/moderation/kasus/{case_id}#h-attachments", "published")
+
+
 # --- flags and appeals (any logged-in user) ------------------------------------------------
 
 
@@ -536,6 +545,11 @@ routes = [
     Route("/moderation/kasus/{case_id}", case_page, methods=["GET"]),
     Route("/moderation/kasus/{case_id}", decide, methods=["POST"]),
     Route("/moderation/kasus/{case_id}/lampiran/{key}/hapus", remove_attachment, methods=["POST"]),
+    Route(
+        "/moderation/kasus/{case_id}/lampiran/{key}/terbitkan",
+        publish_attachment,
+        methods=["POST"],
+    ),
     Route("/moderation/laporkan", flag_form, methods=["GET"]),
     Route("/moderation/laporkan", flag, methods=["POST"]),
     Route("/moderation/banding", my_rejections, methods=["GET"]),

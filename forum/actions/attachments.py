@@ -16,11 +16,15 @@ from forum.models import (
     Account,
     Aspiration,
     Attachment,
+    AttachmentKind,
     AttachmentStatus,
     Comment,
     Role,
     utcnow,
 )
+from forum.outbox import enqueue
+
+OCR_JOB = "attachments.ocr"  # outbox job: read the text in new photos (forum.submissions)
 
 
 def attach_files(
@@ -46,7 +50,59 @@ def attach_files(
         db.add(row)
         rows.append(row)
     db.flush()
+    for row in rows:
+        if row.kind == AttachmentKind.image and row.id is not None:
+            # Read after the answer, outside this batch's transaction (tesseract takes a second
+            # or more a photo), one job a photo (each well within a job's lease); until then
+            # the photo is shown to nobody but its author and the staff.
+            enqueue(db, OCR_JOB, {"attachment_id": row.id}, dedupe_key=f"{OCR_JOB}:{row.id}")
     return rows
+
+
+def record_ocr_text(
+    db: Session, attachment: Attachment, text: str, *, now: datetime | None = None
+) -> bool:
+    """Keep what OCR read in a photo (``""``: nothing, or OCR could not run) and hand it to
+    the screens (``AttachmentTextRead``); False when it was read before (a repeated job)."""
+    if attachment.ocr_done_at is not None or attachment.status == AttachmentStatus.removed:
+        return False
+    attachment.ocr_text = text
+    attachment.ocr_done_at = now or utcnow()
+    db.add(attachment)
+    db.flush()
+    assert attachment.id is not None
+    ev.emit(db, ev.AttachmentTextRead(attachment.id))
+    return True
+
+
+def hold_attachment(db: Session, attachment: Attachment) -> bool:
+    """A screen found personal data in the file: nobody but its author and the staff sees it
+    until a moderator publishes it (``publish_attachment``) or removes it. Only a file not
+    yet decided is held: one a moderator published or removed stays as it is."""
+    if attachment.status != AttachmentStatus.pending:
+        return False
+    attachment.status = AttachmentStatus.held
+    db.add(attachment)
+    db.flush()
+    assert attachment.id is not None
+    ev.emit(db, ev.AttachmentHeld(attachment.id))
+    return True
+
+
+def publish_attachment(
+    db: Session, moderator: Account | None, attachment: Attachment
+) -> Attachment:
+    """A moderator publishes a held file explicitly, after looking at it: it is then shown
+    with its contribution like any other (approving the contribution never does this)."""
+    moderator = require_role(moderator, Role.moderator, Role.admin)
+    if attachment.status != AttachmentStatus.held:
+        raise Conflict(N_("Only a file held by a screen can be published this way."))
+    attachment.status = AttachmentStatus.approved
+    db.add(attachment)
+    db.flush()
+    assert attachment.id is not None and moderator.id is not None
+    ev.emit(db, ev.AttachmentPublished(attachment.id, moderator.id))
+    return attachment
 
 
 def remove_attachment(
