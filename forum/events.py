@@ -257,6 +257,39 @@ class OfficialResponsePublished(Event):
     comment_id: int | None
 
 
+@dataclass(frozen=True)
+class AttachmentRemoved(Event):
+    """A moderator took one file of a contribution down; its author reads ``reason``."""
+
+    attachment_id: int
+    moderator_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AttachmentTextRead(Event):
+    """OCR read a photo (``ocr_text``, possibly empty): the personal-data screens look at the
+    text now; a photo waiting for this is shown to nobody but its author and the staff."""
+
+    attachment_id: int
+
+
+@dataclass(frozen=True)
+class AttachmentHeld(Event):
+    """A screen found personal data in a file: it is shown to nobody but its author and the
+    staff, whatever its contribution, until a moderator publishes it."""
+
+    attachment_id: int
+
+
+@dataclass(frozen=True)
+class AttachmentPublished(Event):
+    """A moderator published a held file explicitly (approving its contribution does not)."""
+
+    attachment_id: int
+    moderator_id: int
+
+
 S = TypeVar("S", bound=Session)
 InTransactionHandler = Callable[[Any, Any], None]  # (session, event)
 AfterCommitHandler = Callable[[Any], None]

@@ -19,6 +19,7 @@ from forum.models import (
     Account,
     Agency,
     Aspiration,
+    Attachment,
     Comment,
     Follow,
     Notification,
@@ -89,6 +90,8 @@ def notes_for(db: Session, kind: str, data: dict[str, Any]) -> list[Note]:
                 "/saya",
             )
         ]
+    if kind == "AttachmentRemoved":
+        return _attachment_removed(db, data)
     aspiration = db.get(Aspiration, data["aspiration_id"]) if data.get("aspiration_id") else None
     if kind == "OfficialResponsePublished":
         response = db.get(OfficialResponse, data["response_id"])
@@ -196,6 +199,37 @@ def notes_for(db: Session, kind: str, data: dict[str, Any]) -> list[Note]:
     return []
 
 
+def _attachment_removed(db: Session, data: dict[str, Any]) -> list[Note]:
+    """The author of the contribution reads which file was taken down and why."""
+    attachment = db.get(Attachment, data["attachment_id"])
+    if attachment is None:
+        return []
+    params = {"name": attachment.original_name or "-", "reason": data["reason"]}
+    if attachment.aspiration_id is not None:
+        aspiration = db.get(Aspiration, attachment.aspiration_id)
+        if aspiration is None:
+            return []
+        return [
+            Note(
+                attachment.account_id,
+                N_("A moderator removed %(name)s from your aspiration %(ticket)s: %(reason)s"),
+                {**params, "ticket": aspiration.ticket},
+                f"/aspirasi/{aspiration.ticket}",
+            )
+        ]
+    comment = db.get(Comment, attachment.comment_id) if attachment.comment_id else None
+    if comment is None:
+        return []
+    return [
+        Note(
+            attachment.account_id,
+            N_("A moderator removed %(name)s from your comment: %(reason)s"),
+            params,
+            f"/konsultasi/{comment.consultation_id}#komentar-{comment.id}",
+        )
+    ]
+
+
 RECEIVED = N_("We received your aspiration %(ticket)s. It is public once a moderator checks it.")
 
 NOTIFYING = (
@@ -211,6 +245,7 @@ NOTIFYING = (
     ev.AspirationEscalated,
     ev.AspirationClosed,
     ev.AspirationReopened,
+    ev.AttachmentRemoved,
 )
 
 

@@ -21,6 +21,7 @@ from forum.models import (
     Aspiration,
     AspirationStatus,
     Attachment,
+    AttachmentKind,
     AttachmentStatus,
     Category,
     Comment,
@@ -347,8 +348,13 @@ def access_comment(db: Session, viewer: Account | None, comment_id: int) -> Comm
 
 def attachment_public(attachment: Attachment) -> bool:
     """Whether the file itself may be shown to whoever may see its contribution: not removed,
-    not held by a screen (a held one only once a moderator published it explicitly)."""
-    return attachment.status in (AttachmentStatus.pending, AttachmentStatus.approved)
+    not held by a screen (a held one only once a moderator published it explicitly), and for
+    a photo, once OCR has read it and the screens found nothing (forum.submissions)."""
+    if attachment.status == AttachmentStatus.approved:
+        return True
+    return attachment.status == AttachmentStatus.pending and (
+        attachment.kind != AttachmentKind.image or attachment.ocr_done_at is not None
+    )
 
 
 def attachment_item(db: Session, attachment: Attachment) -> Aspiration | Comment | None:

@@ -15,6 +15,7 @@ being checked (``waiting_aspiration``); nothing is public before moderation eith
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -27,10 +28,19 @@ from typing import Any
 from sqlmodel import Session
 
 from forum import actions, ratelimit
-from forum.attachments import StoredFile
+from forum.attachments import StoredFile, extension_of, ocr_text, store_for
 from forum.errors import N_, ActionError, Throttled
 from forum.intake import Processor, register_processor
-from forum.models import Account, Consultation, Visibility, utcnow
+from forum.models import (
+    Account,
+    Attachment,
+    AttachmentKind,
+    AttachmentStatus,
+    Consultation,
+    Visibility,
+    utcnow,
+)
+from forum.outbox import JobContext
 from forum.services import Services
 from forum.spool import Incoming, spool
 
@@ -317,6 +327,45 @@ def store_comment(services: Services, db: Session, raw: str) -> None:
     _record_posting(db, account, "comment", received)
 
 
+# --- after the drain job: read the text in new photos ------------------------------------------
+
+OCR_TEXT_LIMIT = 20_000  # characters kept of what OCR reads (a photo of a page has ~3,000)
+
+
+async def ocr_job(payload: dict[str, Any], context: JobContext) -> None:
+    """Outbox job (one a photo, enqueued with its row): OCR on the stored, re-encoded photo,
+    then ``record_ocr_text``, whose event runs the personal-data screens (moderation) in the
+    same transaction. Idempotent: a photo read before, or removed, is left alone. A file
+    missing from the store fails the job (retried, then failed, visible in the outbox): the
+    photo stays unpublished until a moderator publishes or removes it."""
+    services: Services = context.services
+    attachment_id = int(payload["attachment_id"])
+    with services.db.read() as db:
+        row = db.get(Attachment, attachment_id)
+        if (
+            row is None
+            or row.kind != AttachmentKind.image
+            or row.ocr_done_at is not None
+            or row.status == AttachmentStatus.removed
+        ):
+            return
+        sha256, extension = row.sha256, extension_of(row.media_type)
+    store = store_for(services.settings.data_dir)
+    data = await asyncio.to_thread(store.read, sha256, extension)
+    text = await asyncio.to_thread(ocr_text, data)
+    await asyncio.to_thread(
+        _record_text, services, attachment_id, text.replace("\x00", "")[:OCR_TEXT_LIMIT]
+    )
+
+
+def _record_text(services: Services, attachment_id: int, text: str) -> None:
+    with services.db.write() as db:
+        row = db.get(Attachment, attachment_id)
+        if row is not None:
+            actions.record_ocr_text(db, row, text)
+
+
 def register(services: Services) -> None:
     register_processor(services, ASPIRATION, Processor(handle=store_aspiration, keep_raw=False))
     register_processor(services, COMMENT, Processor(handle=store_comment, keep_raw=False))
+    services.job_handlers[actions.OCR_JOB] = ocr_job

@@ -12,6 +12,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from forum import actions as forum_actions
+from forum.attachments import AttachmentStore
 from forum.bulk import BulkResult, Skipped, apply_each
 from forum.errors import N_, ActionError, Conflict, Invalid, Msg, NotAllowed, NotFound
 from forum.i18n import gettext
@@ -20,6 +21,7 @@ from forum.models import (
     Account,
     Aspiration,
     AspirationStatus,
+    Attachment,
     Comment,
     Consultation,
     ContentStatus,
@@ -41,7 +43,15 @@ from moderation.models import (
     ScreenResult,
     ScreenTerm,
 )
-from moderation.screens import Hit, ScreenConfig, ScreenInput, fingerprint, run_screens
+from moderation.screens import (
+    Hit,
+    ScreenConfig,
+    ScreenInput,
+    fingerprint,
+    masked,
+    personal_data,
+    run_screens,
+)
 
 REJECT_REASONS: dict[str, str] = {
     "off-topic": N_("Off-topic"),
@@ -597,6 +607,154 @@ def decide_each(
         decide_case(db, config, moderator, case, action=action, reason_code=reason_code, note=note)
 
     return apply_each(db, cases, decide, label=lambda case: f"#{case.id}", check=check)
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+def _belongs(attachment: Attachment, item: Comment | Aspiration) -> bool:
+    if isinstance(item, Comment):
+        return attachment.comment_id == item.id
+    return attachment.aspiration_id == item.id
+
+
+def case_attachment(db: Session, case: ModerationCase, public_key: str) -> Attachment:
+    """The attachment ``public_key`` of this case's contribution, or "not found" (a form of
+    one case never reaches the file of another contribution)."""
+    attachment = db.exec(select(Attachment).where(Attachment.public_key == public_key)).first()
+    if attachment is None or not _belongs(attachment, case_item(db, case)):
+        raise NotFound(N_("This file does not exist or is not visible to you."))
+    return attachment
+
+
+def remove_attachment(
+    db: Session,
+    moderator: Account | None,
+    case: ModerationCase,
+    attachment: Attachment,
+    *,
+    reason_code: str,
+    note: str,
+    store: AttachmentStore,
+) -> Attachment:
+    """Take one file of the case's contribution down, with a reason from the list the author
+    reads in their language (the contribution itself is still decided as usual, also when
+    the case is decided already: a file can be taken down later)."""
+    moderator = _require_moderator(moderator)
+    item = case_item(db, case)
+    if not _belongs(attachment, item):
+        raise NotFound(N_("This file does not exist or is not visible to you."))
+    author = db.get(Account, item.author_id)
+    text = reason_text(reason_code, note, author.locale if author else "id")
+    forum_actions.remove_attachment(db, moderator, attachment, reason=text, store=store)
+    assert attachment.id is not None
+    audit(
+        db,
+        moderator.id,
+        "attachment-remove",
+        "attachment",
+        attachment.id,
+        reason=text,
+        after={"case": case.id, "name": attachment.original_name, "sha256": attachment.sha256},
+    )
+    return attachment
+
+
+def publish_attachment(
+    db: Session, moderator: Account | None, case: ModerationCase, attachment: Attachment
+) -> Attachment:
+    """Publish a file a screen held, after looking at it (a separate, explicit decision:
+    approving the contribution leaves it held)."""
+    moderator = _require_moderator(moderator)
+    if not _belongs(attachment, case_item(db, case)):
+        raise NotFound(N_("This file does not exist or is not visible to you."))
+    forum_actions.publish_attachment(db, moderator, attachment)
+    assert attachment.id is not None
+    audit(
+        db,
+        moderator.id,
+        "attachment-publish",
+        "attachment",
+        attachment.id,
+        after={"case": case.id, "name": attachment.original_name},
+    )
+    return attachment
+
+
+ATTACHMENT_SCREENS = (("personal-data", personal_data),)
+
+
+def screen_attachment_text(
+    db: Session, config: ModerationConfig, attachment: Attachment
+) -> list[Hit]:
+    """The personal-data screens on the text OCR read in a photo, as on a written text. A hit
+    (a NIK or KK number, a phone number, an e-mail address, a bank account) holds the file
+    (``forum.actions.hold_attachment``) and flags the contribution's case with what was found,
+    in which file, masked; a case already decided on a public contribution gets a new one
+    ("already public"), so a moderator looks again."""
+    text = attachment.ocr_text or ""
+    if not text.strip() or attachment.status == "removed":
+        return []
+    hits = run_screens(ScreenInput(text, _screen_config(db, config)), ATTACHMENT_SCREENS)
+    if not hits:
+        return []
+    item: Comment | Aspiration | None = (
+        db.get(Comment, attachment.comment_id)
+        if attachment.comment_id is not None
+        else db.get(Aspiration, attachment.aspiration_id)
+    )
+    if item is None:
+        return []
+    column = (
+        col(ModerationCase.comment_id)
+        if isinstance(item, Comment)
+        else col(ModerationCase.aspiration_id)
+    )
+    case = db.exec(
+        select(ModerationCase).where(column == item.id).order_by(col(ModerationCase.id).desc())
+    ).first()
+    public = (
+        item.status in PUBLIC_COMMENT
+        if isinstance(item, Comment)
+        else item.status in PUBLIC_ASPIRATION_STATUSES
+    )
+    if case is None or (case.status == CaseStatus.decided and public):
+        case = open_case(
+            db,
+            config,
+            comment=item if isinstance(item, Comment) else None,
+            aspiration=item if isinstance(item, Aspiration) else None,
+            reason=CaseReason.post_moderated,
+        )
+    assert case.id is not None and attachment.id is not None
+    for hit in hits:
+        spans = hit.spans or ((0, 0),)
+        for start, end in spans:
+            db.add(
+                ScreenResult(
+                    case_id=case.id,
+                    screen=hit.screen,
+                    label=hit.label,
+                    score=hit.score,
+                    field="attachment",
+                    spans=json.dumps([[start, end]]),
+                    attachment_id=attachment.id,
+                    detail=masked(text[start:end]) if end > start else "",
+                )
+            )
+    case.priority = min(100, case.priority + sum(hit.score for hit in hits))
+    db.add(case)
+    forum_actions.hold_attachment(db, attachment)
+    audit(
+        db,
+        None,
+        "attachment-held",
+        "attachment",
+        attachment.id,
+        reason="personal data in the photo's text",
+        after={"case": case.id, "found": sorted({hit.label for hit in hits})},
+    )
+    return hits
 
 
 # --- flags and appeals ---------------------------------------------------------------------

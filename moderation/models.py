@@ -73,8 +73,13 @@ class ScreenResult(SQLModel, table=True):
     screen: str = Field(max_length=30)
     label: str = Field(max_length=60)
     score: int = 0
-    field: str = Field(default="body", max_length=12)  # body | title
+    field: str = Field(default="body", max_length=12)  # body | title | attachment
     spans: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    # A finding in an attachment's text (OCR): which attachment, and what was found, masked
+    # (e.g. 3273********0003): the number itself is never shown again.
+    # (no foreign key: see migration moderation_0004)
+    attachment_id: int | None = Field(default=None, index=True)
+    detail: str = Field(default="", max_length=100)
 
 
 class Decision(SQLModel, table=True):

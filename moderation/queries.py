@@ -16,6 +16,8 @@ from forum.models import (
     Account,
     Agency,
     Aspiration,
+    Attachment,
+    AttachmentStatus,
     Category,
     Comment,
     Consultation,
@@ -65,6 +67,7 @@ class QueuePage:
     agencies: dict[int, Agency]
     labels: dict[int, list[str]]
     cluster_sizes: dict[str, int]
+    attachments: dict[int, int] = field(default_factory=dict)  # case id -> files (not removed)
 
 
 @dataclass
@@ -123,15 +126,27 @@ def list_queue(
         )
     total = int(db.exec(select(func.count()).select_from(ModerationCase).where(*where)).one())
     page = clamp_page(page, per_page, total)
-    cases = list(
-        db.exec(
-            select(ModerationCase)
-            .where(*where)
-            .order_by(*SORTS.get(filters.sort, SORTS["oldest"]))
-            .offset((page - 1) * per_page)
-            .limit(per_page)
+    # How many files (not removed) each case's contribution carries, in the same query.
+    files = (
+        select(func.count())
+        .select_from(Attachment)
+        .where(
+            Attachment.status != AttachmentStatus.removed,
+            (col(Attachment.comment_id) == ModerationCase.comment_id)
+            | (col(Attachment.aspiration_id) == ModerationCase.aspiration_id),
         )
+        .correlate(ModerationCase)
+        .scalar_subquery()
     )
+    rows = db.exec(
+        select(ModerationCase, files)
+        .where(*where)
+        .order_by(*SORTS.get(filters.sort, SORTS["oldest"]))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    cases = [case for case, _ in rows]
+    file_counts = {case.id: int(n) for case, n in rows if n and case.id is not None}
     comments = _by_id(db, Comment, {c.comment_id for c in cases})
     aspirations = _by_id(db, Aspiration, {c.aspiration_id for c in cases})
     labels: dict[int, list[str]] = {}
@@ -160,6 +175,7 @@ def list_queue(
             )
         }
     return QueuePage(
+        attachments=file_counts,
         page=Page(cases, page, per_page, total),
         comments=comments,
         aspirations=aspirations,
@@ -214,6 +230,10 @@ class CaseView:
     agency: Agency | None = None
     history: list[tuple[ModerationCase, str | None]] = field(default_factory=list)
     author_flags: int = 0
+    # Every file of the contribution, removed ones too, oldest first; what the screens found
+    # in each (by attachment id).
+    attachments: list[Attachment] = field(default_factory=list)
+    attachment_results: dict[int, list[ScreenResult]] = field(default_factory=dict)
 
     def highlighted(self) -> list[Highlighted]:
         """Each text field with the screens' spans to mark."""
@@ -279,6 +299,26 @@ def case_view(db: Session, case: ModerationCase) -> CaseView:
             )
         ).first(),
     )
+    view.attachments = list(
+        db.exec(
+            select(Attachment)
+            .where(
+                (col(Attachment.comment_id) == item.id)
+                if isinstance(item, Comment)
+                else (col(Attachment.aspiration_id) == item.id)
+            )
+            .order_by(col(Attachment.id))
+        )
+    )
+    # What the screens found in each file, whichever case of the contribution recorded it.
+    attachment_ids = [a.id for a in view.attachments if a.id is not None]
+    if attachment_ids:
+        for result in db.exec(
+            select(ScreenResult)
+            .where(col(ScreenResult.attachment_id).in_(attachment_ids))
+            .order_by(col(ScreenResult.id))
+        ):
+            view.attachment_results.setdefault(result.attachment_id, []).append(result)  # type: ignore[arg-type]
     if isinstance(item, Comment):
         view.consultation = db.get(Consultation, item.consultation_id)
         view.section = db.get(Section, item.section_id) if item.section_id else None

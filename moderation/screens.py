@@ -134,6 +134,18 @@ def personal_data(data: ScreenInput) -> list[Hit]:
     return hits
 
 
+def masked(found: str) -> str:
+    """What a moderator reads of a personal number found in a photo: the first and last four
+    digits (an e-mail address: its first letter and its domain), the rest as ``*``."""
+    found = " ".join(found.split())[:80]
+    if "@" in found:
+        local, _, domain = found.partition("@")
+        return f"{local[:1]}***@{domain}"
+    places = [i for i, c in enumerate(found) if c.isdigit()]
+    keep = set(places[:4] + places[-4:]) if len(places) >= 10 else set(places[:2] + places[-2:])
+    return "".join("*" if c.isdigit() and i not in keep else c for i, c in enumerate(found))
+
+
 # --- links, repetition, shape, words ------------------------------------------------------
 
 _URL = re.compile(

@@ -12,12 +12,19 @@ from forum.events import EventBus
 from forum.models import (
     Account,
     Aspiration,
+    Attachment,
     Comment,
     Consultation,
     OfficialResponse,
     ResponseRevision,
 )
-from moderation.actions import audit, close_moved_on_cases, is_established, open_case
+from moderation.actions import (
+    audit,
+    close_moved_on_cases,
+    is_established,
+    open_case,
+    screen_attachment_text,
+)
 from moderation.config import ModerationConfig
 from moderation.models import Appeal, CaseReason, DecisionAction, ModerationCase
 
@@ -99,6 +106,15 @@ def subscribe(bus: EventBus, config: ModerationConfig) -> None:
         bus.subscribe(decided, decided_elsewhere)
 
     bus.subscribe(ev.AspirationSubmitted, aspiration_submitted)
+
+    def attachment_text_read(db: Session, event: ev.AttachmentTextRead) -> None:
+        # In the transaction that stores the text: a photo with a NIK is held before anyone
+        # but its author and the staff can see it.
+        attachment = db.get(Attachment, event.attachment_id)
+        if attachment is not None:
+            screen_attachment_text(db, config, attachment)
+
+    bus.subscribe(ev.AttachmentTextRead, attachment_text_read)
 
     def response_published(db: Session, event: ev.OfficialResponsePublished) -> None:
         # Official responses are not moderated, but every one is on the record.

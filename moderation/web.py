@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from forum import ratelimit
+from forum.attachments import store_for
 from forum.errors import N_, Invalid, NotFound
 from forum.exports import export_format, export_response
 from forum.extensions import CASE_NOTES
@@ -20,7 +21,7 @@ from forum.validation import parse_local_datetime
 from forum.web.kit import Ctx, form_errors, parse_int, safe_next, view
 from moderation import actions, bulk_jobs, queries
 from moderation.config import ModerationConfig
-from moderation.models import BulkJob, DecisionAction, ScreenTerm
+from moderation.models import BulkJob, DecisionAction, ModerationCase, ScreenTerm
 
 MODERATORS = (Role.moderator, Role.admin)
 ADMIN = (Role.admin,)
@@ -44,6 +45,12 @@ BULK_STATES = {
     "running": N_("Running"),
     "done": N_("Finished"),
     "failed": N_("Stopped"),
+}
+ATTACHMENT_STATES = {
+    "pending": N_("Shown with the contribution once it is public"),
+    "held": N_("Held: personal data found, not public until you publish it"),
+    "approved": N_("Published by a moderator"),
+    "removed": N_("Removed"),
 }
 REASON_LABELS = {
     "new": N_("New"),
@@ -242,6 +249,7 @@ def _case_page(
         screen_labels=SCREEN_LABELS,
         reason_labels=REASON_LABELS,
         reasons=actions.REJECT_REASONS,
+        attachment_states=ATTACHMENT_STATES,
         errors=errors or {},
         now=utcnow(),
     )
@@ -285,6 +293,46 @@ def decide(ctx: Ctx) -> Response:
         ctx.db.rollback()
         return _case_page(ctx, case_id, 400, form_errors(ctx, exc))
     return ctx.redirect("/moderation", "saved")
+
+
+def _case_or_404(ctx: Ctx) -> tuple[int, ModerationCase]:
+    case_id = parse_int(str(ctx.request.path_params["case_id"]), 0)
+    case = queries.get_case(ctx.db, case_id)
+    if case is None:
+        raise NotFound(N_("This case does not exist."))
+    return case_id, case
+
+
+@view(roles=MODERATORS)
+def remove_attachment(ctx: Ctx) -> Response:
+    """Take one file of the case's contribution down, with the reason its author reads."""
+    case_id, case = _case_or_404(ctx)
+    key = str(ctx.request.path_params["key"])
+    attachment = actions.case_attachment(ctx.db, case, key)
+    try:
+        actions.remove_attachment(
+            ctx.db,
+            ctx.user,
+            case,
+            attachment,
+            reason_code=ctx.field("reason"),
+            note=ctx.field("note"),
+            store=store_for(ctx.settings.data_dir),
+        )
+    except Invalid as exc:
+        ctx.db.rollback()
+        errors = {f"{key}-{name}": text for name, text in form_errors(ctx, exc).items()}
+        return _case_page(ctx, case_id, 400, errors)
+    return ctx.redirect(f"/moderation/kasus/{case_id}#h-attachments", "saved")
+
+
+@view(roles=MODERATORS)
+def publish_attachment(ctx: Ctx) -> Response:
+    """Publish a file a screen held, explicitly (approving the contribution does not)."""
+    case_id, case = _case_or_404(ctx)
+    attachment = actions.case_attachment(ctx.db, case, str(ctx.request.path_params["key"]))
+    actions.publish_attachment(ctx.db, ctx.user, case, attachment)
+    return ctx.redirect(f"/moderation/kasus/{case_id}#h-attachments", "published")
 
 
 # --- flags and appeals (any logged-in user) ------------------------------------------------
@@ -496,6 +544,12 @@ routes = [
     Route("/moderation/massal/{job_id:int}.json", bulk_job_json, methods=["GET"]),
     Route("/moderation/kasus/{case_id}", case_page, methods=["GET"]),
     Route("/moderation/kasus/{case_id}", decide, methods=["POST"]),
+    Route("/moderation/kasus/{case_id}/lampiran/{key}/hapus", remove_attachment, methods=["POST"]),
+    Route(
+        "/moderation/kasus/{case_id}/lampiran/{key}/terbitkan",
+        publish_attachment,
+        methods=["POST"],
+    ),
     Route("/moderation/laporkan", flag_form, methods=["GET"]),
     Route("/moderation/laporkan", flag, methods=["POST"]),
     Route("/moderation/banding", my_rejections, methods=["GET"]),

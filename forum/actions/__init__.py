@@ -51,7 +51,14 @@ from forum.actions.aspirations import (
     submit_aspiration,
     withdraw_aspiration,
 )
-from forum.actions.attachments import attach_files
+from forum.actions.attachments import (
+    OCR_JOB,
+    attach_files,
+    hold_attachment,
+    publish_attachment,
+    record_ocr_text,
+    remove_attachment,
+)
 from forum.actions.comments import (
     check_comment,
     publish_comment,
@@ -148,6 +155,7 @@ __all__ = [
     "DISPOSITIONS",
     "LOGIN_CHALLENGE_LIFETIME",
     "LOGIN_EXPIRED",
+    "OCR_JOB",
     "REDACTED",
     "REJECT_REASONS",
     "ROUTABLE",
@@ -190,6 +198,7 @@ __all__ = [
     "forget_login_challenges",
     "forget_tokens",
     "hide_content",
+    "hold_attachment",
     "is_chat_only",
     "log_in",
     "log_out",
@@ -199,9 +208,11 @@ __all__ = [
     "merge_duplicate_aspiration",
     "open_session",
     "publish_aspiration",
+    "publish_attachment",
     "publish_comment",
     "publish_consultation",
     "publish_official_response",
+    "record_ocr_text",
     "recovery_codes_left",
     "redact_aspiration",
     "redact_comment",
@@ -211,6 +222,7 @@ __all__ = [
     "register_citizen",
     "reject_aspiration",
     "reject_comment",
+    "remove_attachment",
     "remove_unconfirmed",
     "reopen_aspiration",
     "request_login_code",

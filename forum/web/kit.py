@@ -494,7 +494,7 @@ def view(
                     except _BodyTooLarge:
                         too_large = True
                 if too_large:
-                    if uploads:
+                    if with_files:
                         return await run_in_threadpool(_upload_too_large, request, services)
                     return PlainTextResponse("Request too large", status_code=413)
             key = _cache_key(request, services) if cache else None

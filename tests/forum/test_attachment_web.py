@@ -6,6 +6,7 @@ nothing stored. Every file is a real one made by the helpers of tests/forum/test
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -331,9 +332,17 @@ def posted_aspiration(
     return ticket, rows
 
 
+def run_jobs(services: Services) -> None:
+    """What the worker does after the answer: here, read the text in the new photos (OCR)."""
+    for _ in range(2):
+        asyncio.run(services.worker.drain())  # type: ignore[union-attr]
+
+
 def publish(world: World, ticket: str) -> None:
+    """A moderator approves it once the worker has read its photos."""
     from forum import actions
 
+    run_jobs(world.services)
     with world.services.db.write() as db:
         aspiration = db.exec(select(Aspiration).where(Aspiration.ticket == ticket)).one()
         actions.publish_aspiration(db, world.moderator, aspiration)
@@ -480,6 +489,7 @@ def test_a_comments_photo_shows_under_it_once_published(
     visitor = new_browser()
     thumb_url = f"/lampiran/{photo.public_key}/thumb/320"
     assert visitor.get(thumb_url).status_code == 404 and thumb_url not in visitor.get(page).text
+    run_jobs(world.services)
     with world.services.db.write() as db:
         actions.publish_comment(db, world.moderator, db.get(Comment, comment.id))
     html = visitor.get(page).text
