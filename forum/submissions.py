@@ -350,7 +350,7 @@ async def ocr_job(payload: dict[str, Any], context: JobContext) -> None:
         ):
             return
         sha256, extension = row.sha256, extension_of(row.media_type)
-    store = store_for(services.settings.data_dir)
+    store = store_for(services.settings)
     data = await asyncio.to_thread(store.read, sha256, extension)
     text = await asyncio.to_thread(ocr_text, data)
     await asyncio.to_thread(

@@ -317,7 +317,7 @@ def remove_attachment(ctx: Ctx) -> Response:
             attachment,
             reason_code=ctx.field("reason"),
             note=ctx.field("note"),
-            store=store_for(ctx.settings.data_dir),
+            store=store_for(ctx.settings),
         )
     except Invalid as exc:
         ctx.db.rollback()

@@ -14,9 +14,12 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from forum.attachments.prepare import Prepared
+
+if TYPE_CHECKING:
+    from forum.settings import Settings
 
 EXTENSIONS = frozenset({"jpg", "png", "webp", "pdf"})
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -41,9 +44,10 @@ class AttachmentStore(Protocol):
         ``forum.attachments.delete_unreferenced``)."""
 
 
-def store_for(data_dir: Path) -> AttachmentStore:
-    """The store of this installation (``REMBUG_DATA_DIR``): the local folder for now."""
-    return LocalStore.for_data_dir(data_dir)
+def store_for(settings: Settings) -> AttachmentStore:
+    """The store of this installation, chosen by its settings: the local folder under
+    ``REMBUG_DATA_DIR`` for now."""
+    return LocalStore.for_data_dir(settings.data_dir)
 
 
 def extension_of(media_type: str) -> str:

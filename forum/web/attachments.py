@@ -54,7 +54,7 @@ def prepare_uploads(
 def store_uploads(ctx: Ctx, prepared: list[Prepared]) -> list[StoredFile]:
     """Put the files in the store (durable once this returns) and describe them for the
     intake: the acknowledgement that follows may then promise they are kept."""
-    store = attachments.store_for(ctx.settings.data_dir)
+    store = attachments.store_for(ctx.settings)
     for item in prepared:
         store.put(item)
     return [StoredFile.of(item) for item in prepared]
@@ -111,7 +111,7 @@ def _file(ctx: Ctx, thumbnail: int | None) -> Response:
         headers["Vary"] = "Cookie"
     if matches(ctx.request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
-    store = attachments.store_for(ctx.settings.data_dir)
+    store = attachments.store_for(ctx.settings)
     try:
         data = store.read(attachment.sha256, extension, thumbnail=thumbnail)
     except FileNotFoundError:

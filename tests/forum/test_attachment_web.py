@@ -125,7 +125,7 @@ def test_a_gps_tagged_photo_is_acknowledged_and_stored_without_exif(
     photo, pdf = rows
     assert (photo.media_type, photo.width, photo.height) == ("image/jpeg", 400, 300)
     assert photo.account_id == world.citizen.id and photo.status == "pending"
-    store = attachments.store_for(services.settings.data_dir)
+    store = attachments.store_for(services.settings)
     kept = store.read(photo.sha256, "jpg")
     assert_no_metadata(kept)  # no EXIF, no GPS position of the citizen's home
     assert len(kept) == photo.byte_size
@@ -369,9 +369,7 @@ def test_a_pending_photo_is_seen_by_its_author_and_the_moderators_only(
 
     own = browser.get(file_url)
     assert own.status_code == 200 and own.headers["content-type"] == "image/jpeg"
-    assert own.content == attachments.store_for(world.services.settings.data_dir).read(
-        photo.sha256, "jpg"
-    )
+    assert own.content == attachments.store_for(world.services.settings).read(photo.sha256, "jpg")
     assert own.headers["content-disposition"].startswith("inline;")
     assert_safe_headers(own, restricted=True)
     thumb = browser.get(thumb_url)

@@ -67,7 +67,7 @@ def test_a_moderator_removes_one_file_and_the_rest_is_approved(
         {"reason": "personal-data", "note": "Foto memperlihatkan alamat rumah."},
     )
     assert removed.status_code == 303, removed.text
-    store = attachments.store_for(services.settings.data_dir)
+    store = attachments.store_for(services.settings)
     assert not store.exists(photo.sha256, "jpg")  # the file itself is gone
     with services.db.read() as db:
         row = db.get(Attachment, photo.id)
