@@ -335,7 +335,8 @@ OCR_TEXT_LIMIT = 20_000  # characters kept of what OCR reads (a photo of a page 
 async def ocr_job(payload: dict[str, Any], context: JobContext) -> None:
     """Outbox job (one a photo, enqueued with its row): OCR on the stored, re-encoded photo,
     then ``record_ocr_text``, whose event runs the personal-data screens (moderation) in the
-    same transaction. Idempotent: a photo read before, or removed, is left alone. A file
+    same transaction; a photo OCR could not read (tesseract missing, failing, too slow) is held
+    by them for a moderator. Idempotent: a photo read before, or removed, is left alone. A file
     missing from the store fails the job (retried, then failed, visible in the outbox): the
     photo stays unpublished until a moderator publishes or removes it."""
     services: Services = context.services
@@ -353,12 +354,12 @@ async def ocr_job(payload: dict[str, Any], context: JobContext) -> None:
     store = store_for(services.settings)
     data = await asyncio.to_thread(store.read, sha256, extension)
     text = await asyncio.to_thread(ocr_text, data)
-    await asyncio.to_thread(
-        _record_text, services, attachment_id, text.replace("\x00", "")[:OCR_TEXT_LIMIT]
-    )
+    if text is not None:
+        text = text.replace("\x00", "")[:OCR_TEXT_LIMIT]
+    await asyncio.to_thread(_record_text, services, attachment_id, text)
 
 
-def _record_text(services: Services, attachment_id: int, text: str) -> None:
+def _record_text(services: Services, attachment_id: int, text: str | None) -> None:
     with services.db.write() as db:
         row = db.get(Attachment, attachment_id)
         if row is not None:

@@ -682,6 +682,8 @@ def publish_attachment(
 
 
 ATTACHMENT_SCREENS = (("personal-data", personal_data),)
+# OCR could not read the photo: what the screens cannot see, a moderator must.
+UNREAD = Hit("personal-data", "ocr-failed", 20)
 
 
 def screen_attachment_text(
@@ -691,11 +693,18 @@ def screen_attachment_text(
     (a NIK or KK number, a phone number, an e-mail address, a bank account) holds the file
     (``forum.actions.hold_attachment``) and flags the contribution's case with what was found,
     in which file, masked; a case already decided on a public contribution gets a new one
-    ("already public"), so a moderator looks again."""
-    text = attachment.ocr_text or ""
-    if not text.strip() or attachment.status == "removed":
+    ("already public"), so a moderator looks again. A photo OCR could not read
+    (``ocr_text`` None) is held and flagged the same way: nothing unchecked is published
+    without a moderator's decision."""
+    if attachment.status == "removed" or attachment.ocr_done_at is None:
         return []
-    hits = run_screens(ScreenInput(text, _screen_config(db, config)), ATTACHMENT_SCREENS)
+    text = attachment.ocr_text
+    if text is None:
+        hits = [UNREAD]
+    elif not text.strip():
+        return []
+    else:
+        hits = run_screens(ScreenInput(text, _screen_config(db, config)), ATTACHMENT_SCREENS)
     if not hits:
         return []
     item: Comment | Aspiration | None = (
@@ -739,7 +748,7 @@ def screen_attachment_text(
                     field="attachment",
                     spans=json.dumps([[start, end]]),
                     attachment_id=attachment.id,
-                    detail=masked(text[start:end]) if end > start else "",
+                    detail=masked(text[start:end]) if text and end > start else "",
                 )
             )
     case.priority = min(100, case.priority + sum(hit.score for hit in hits))

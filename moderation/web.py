@@ -39,6 +39,7 @@ SCREEN_LABELS = {
     "all-caps": N_("ALL CAPS"),
     "abusive": N_("Abusive words"),
     "screen-error": N_("A screen could not run"),
+    "ocr-failed": N_("The text in the photo could not be read: check it yourself"),
 }
 BULK_STATES = {
     "queued": N_("Waiting for the worker"),

@@ -60,10 +60,11 @@ def attach_files(
 
 
 def record_ocr_text(
-    db: Session, attachment: Attachment, text: str, *, now: datetime | None = None
+    db: Session, attachment: Attachment, text: str | None, *, now: datetime | None = None
 ) -> bool:
-    """Keep what OCR read in a photo (``""``: nothing, or OCR could not run) and hand it to
-    the screens (``AttachmentTextRead``); False when it was read before (a repeated job)."""
+    """Keep what OCR read in a photo (``""``: no text in it; ``None``: OCR could not read it,
+    so the screens hold the photo for a moderator) and hand it to the screens
+    (``AttachmentTextRead``); False when it was read before (a repeated job)."""
     if attachment.ocr_done_at is not None or attachment.status == AttachmentStatus.removed:
         return False
     attachment.ocr_text = text

@@ -1,7 +1,8 @@
 """Text in a photo, read by Debian's ``tesseract`` (packages tesseract-ocr and
 tesseract-ocr-ind) in a subprocess: so the personal-data screens can see a KTP or KK number
-in a photo as they see it in a text. OCR is a help, never a gate: a missing, failing or slow
-tesseract gives "" and a log line, and the submission goes on."""
+in a photo as they see it in a text. OCR never stops a submission: a missing, failing or slow
+tesseract gives ``None`` and a log line, and the photo waits for a moderator's own look
+(forum.submissions, moderation) instead of being published unread."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ def ocr_text(
     languages: str = LANGUAGES,
     timeout: float = TIMEOUT_SECONDS,
     command: str = "tesseract",
-) -> str:
-    """The text tesseract reads in ``image_bytes`` (a re-encoded JPEG, PNG or WebP), or ""."""
+) -> str | None:
+    """The text tesseract reads in ``image_bytes`` (a re-encoded JPEG, PNG or WebP), "" when
+    it finds none, or ``None`` when it could not read it (not installed, failed, too slow)."""
     executable = shutil.which(command)
     if executable is None:
         log.warning("OCR skipped: %s is not installed (apt-get install tesseract-ocr-ind)", command)
-        return ""
+        return None
     try:
         done = subprocess.run(  # noqa: S603 - a fixed program and arguments; the image on stdin
             [executable, "stdin", "stdout", "-l", languages, "--psm", "3"],
@@ -41,12 +43,12 @@ def ocr_text(
         )
     except subprocess.TimeoutExpired:
         log.warning("OCR skipped: tesseract took more than %.0f s", timeout)
-        return ""
+        return None
     except OSError as exc:
         log.warning("OCR skipped: tesseract could not run: %s", exc)
-        return ""
+        return None
     if done.returncode != 0:
         error = done.stderr.decode("utf-8", "replace").strip()[-300:]
         log.warning("OCR skipped: tesseract exited with %s: %s", done.returncode, error)
-        return ""
+        return None
     return done.stdout.decode("utf-8", "replace").strip()

@@ -532,17 +532,20 @@ def test_ocr_reads_the_nik_on_a_photo_of_an_id_card() -> None:
     assert "nik-kk" in {hit.label for hit in hits}, text
 
 
-def test_ocr_without_tesseract_gives_nothing_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+def test_ocr_without_tesseract_says_it_could_not_read(caplog: pytest.LogCaptureFixture) -> None:
     data = encoded(two_halves(), "PNG")
     with caplog.at_level(logging.WARNING, logger="forum.attachments.ocr"):
-        assert attachments.ocr_text(data, command="rembug-no-such-tesseract") == ""
+        assert attachments.ocr_text(data, command="rembug-no-such-tesseract") is None
     assert "not installed" in caplog.text
 
 
 @needs_tesseract
-def test_ocr_of_something_that_is_no_image_gives_nothing(caplog: pytest.LogCaptureFixture) -> None:
+def test_ocr_of_something_that_is_no_image_could_not_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.WARNING, logger="forum.attachments.ocr"):
-        assert attachments.ocr_text(b"bukan gambar") == ""
+        assert attachments.ocr_text(b"bukan gambar") is None
+    assert attachments.ocr_text(encoded(two_halves(), "PNG")) == ""  # read: no text in it
     assert "OCR skipped" in caplog.text
 
 

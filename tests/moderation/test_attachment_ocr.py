@@ -208,3 +208,39 @@ def test_migration_moderation_0004_adds_and_drops_the_attachment_columns(world: 
             command.upgrade(config, "heads")
             columns = {c["name"] for c in schema(conn).get_columns("moderation_screen_result")}
     assert {"attachment_id", "detail"} <= columns
+
+
+def test_a_photo_ocr_could_not_read_is_held_for_a_moderator(
+    browser: Browser,
+    new_browser,
+    world: World,
+    make: Make,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
+    # A worker machine without tesseract (or one that fails or times out): what no screen
+    # could read must not be published on the strength of an approval alone.
+    browser.login(world.citizen)
+    ticket, [photo] = posted_aspiration(browser, world, [("ktp.jpg", ktp_photo(), "image/jpeg")])
+    monkeypatch.setenv("PATH", str(tmp_path))  # no tesseract on this PATH
+    run_jobs(world.services)
+    monkeypatch.undo()
+
+    case = case_of(make, world, ticket)
+    with world.services.db.read() as db:
+        row = db.get(Attachment, photo.id)
+        assert row.ocr_done_at is not None and row.ocr_text is None
+        assert row.status == "held"
+        assert [
+            r.label
+            for r in db.exec(select(ScreenResult).where(ScreenResult.attachment_id == photo.id))
+        ] == ["ocr-failed"]
+    moderator = new_browser()
+    moderator.login(world.moderator)
+    page = moderator.get(f"/moderation/kasus/{case.id}").text
+    assert "OCR: foto tidak dapat dibaca" in page
+    assert "Tetap terbitkan berkas ini" in page
+    moderator.submit(
+        f"/moderation/kasus/{case.id}", f"/moderation/kasus/{case.id}", {"action": "approve"}
+    )
+    assert new_browser().get(f"/lampiran/{photo.public_key}").status_code == 404
