@@ -369,6 +369,7 @@ def delete_me(ctx: Ctx) -> Response:
             ctx.user,
             password=ctx.field("password"),
             contributions=ctx.field("contributions"),
+            store=attachments.store_for(ctx.settings),
         )
     except Invalid as exc:
         ctx.db.rollback()

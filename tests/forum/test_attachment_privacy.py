@@ -7,12 +7,48 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
 
 from forum import actions, attachments
-from forum.models import Attachment
-from tests.conftest import Browser, World
-from tests.forum.test_attachment_web import gps_photo, posted_aspiration
+from forum.attachments import StoredFile
+from forum.models import Account, Aspiration, Attachment, Consultation, utcnow
+from tests.conftest import PASSWORD, Browser, World
+from tests.forum.test_attachment_web import gps_photo, posted_aspiration, publish
 from tests.forum.test_attachments import encoded, minimal_pdf, two_halves
+
+
+def sent_by(
+    browser: Browser, author: Account, world: World, *files: tuple[str, bytes]
+) -> Attachment:
+    """``author`` sends an aspiration with ``files`` through ``browser``, then signs out; the
+    first file's row."""
+    browser.login(author)
+    _, rows = posted_aspiration(browser, world, [(name, data, "image/png") for name, data in files])
+    assert browser.submit("/saya", "/keluar", {}).status_code == 303
+    return rows[0]
+
+
+def commented(world: World, author: Account, file: tuple[str, bytes]) -> Attachment:
+    """A published comment of ``author`` carrying ``file``, through the actions the intake runs
+    (stored, then its row with the comment)."""
+    prepared = attachments.inspect(file[1], file[0], max_bytes=10 << 20)
+    attachments.store_for(world.services.settings).put(prepared)
+    consultation = world.consultation()
+    with world.services.db.write() as db:
+        comment = actions.submit_comment(
+            db,
+            db.get(Account, author.id),
+            db.get(Consultation, consultation.id),
+            body="Lihat foto.",
+        )
+        [row] = actions.attach_files(
+            db, db.get(Account, author.id), [StoredFile.of(prepared)], comment=comment
+        )
+        actions.publish_comment(db, world.moderator, comment)
+    return row
 
 
 def test_the_data_export_carries_the_authors_files_and_lists_removed_ones(
@@ -20,6 +56,9 @@ def test_the_data_export_carries_the_authors_files_and_lists_removed_ones(
 ) -> None:  # type: ignore[no-untyped-def]
     services = world.services
     store = attachments.store_for(services.settings)
+    # Another citizen's file is not in this export. (Submissions go through the test's main
+    # client: its one event loop gets the intake's nudge.)
+    other = sent_by(browser, world.other_citizen, world, ("lain.png", encoded(two_halves(), "PNG")))
     browser.login(world.citizen)
     ticket, (photo, pdf) = posted_aspiration(
         browser,
@@ -34,12 +73,6 @@ def test_the_data_export_carries_the_authors_files_and_lists_removed_ones(
             reason="Memuat data pribadi.",
             store=store,
         )
-    # Another citizen's file is not in this export.
-    neighbour = new_browser()
-    neighbour.login(world.other_citizen)
-    _, [other] = posted_aspiration(
-        neighbour, world, [("lain.png", encoded(two_halves(), "PNG"), "image/png")]
-    )
 
     page = browser.get("/saya/data").text
     assert 'href="/saya/data.zip"' in page
@@ -83,6 +116,8 @@ def test_the_data_export_carries_the_authors_files_and_lists_removed_ones(
 
     # Only the person's own data, only when signed in.
     assert new_browser().get("/saya/data.zip", follow_redirects=False).status_code == 303
+    neighbour = new_browser()
+    neighbour.login(world.other_citizen)
     theirs = zipfile.ZipFile(io.BytesIO(neighbour.get("/saya/data.zip").content))
     assert sorted(theirs.namelist()) == sorted(["data.json", f"lampiran/{other.public_key}.png"])
 
@@ -100,3 +135,87 @@ def test_a_file_missing_from_the_store_is_listed_without_a_path(
     assert archive.namelist() == ["data.json"]
     [entry] = json.loads(archive.read("data.json"))["attachments"]
     assert entry["name"] == "jalan.jpg" and entry["file"] is None
+
+
+# --- account deletion --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("contributions", ["anonymise", "delete"])
+def test_deleting_the_account_removes_its_files_whichever_way_its_texts_go(
+    contributions: str, browser: Browser, new_browser, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    services = world.services
+    store = attachments.store_for(services.settings)
+    # The neighbour sent the same PDF: that content stays in the store for their row.
+    shared = sent_by(browser, world.other_citizen, world, ("surat-tetangga.pdf", minimal_pdf()))
+    browser.login(world.citizen)
+    ticket, (photo, pdf) = posted_aspiration(
+        browser,
+        world,
+        [("rumah.jpg", gps_photo(), "image/jpeg"), ("surat.pdf", minimal_pdf(), "application/pdf")],
+    )
+    own = commented(world, world.citizen, ("halaman.png", encoded(two_halves(), "PNG")))
+    publish(world, ticket)
+    visitor = new_browser()
+    urls = [
+        f"/lampiran/{photo.public_key}",
+        f"/lampiran/{photo.public_key}/thumb/320",
+        f"/lampiran/{pdf.public_key}",
+        f"/lampiran/{own.public_key}",
+    ]
+    assert all(visitor.get(url).status_code == 200 for url in urls)
+    assert store.exists(own.sha256, "png")
+
+    page = browser.get("/saya/profil").text
+    assert "foto dan dokumen yang Anda lampirkan" in page  # the person is told before
+    deleted = browser.submit(
+        "/saya/profil", "/saya/hapus", {"contributions": contributions, "password": PASSWORD}
+    )
+    assert deleted.status_code == 303
+
+    moderator = new_browser()
+    moderator.login(world.moderator)
+    for viewer in (visitor, moderator):
+        for url in urls:
+            assert viewer.get(url).status_code == 404, url
+    # The files are gone from the store (thumbnails too)...
+    assert not store.exists(photo.sha256, "jpg") and not store.exists(own.sha256, "png")
+    with pytest.raises(FileNotFoundError):
+        store.read(photo.sha256, "jpg", thumbnail=320)
+    # ... but not a content another person's row still uses.
+    assert store.exists(shared.sha256, "pdf")
+    neighbour = new_browser()
+    neighbour.login(world.other_citizen)
+    assert neighbour.get(f"/lampiran/{shared.public_key}").status_code == 200
+    with services.db.read() as db:
+        rows = [db.get(Attachment, a.id) for a in (photo, pdf, own)]
+        aspiration = db.exec(select(Aspiration).where(Aspiration.ticket == ticket)).one()
+        assert db.get(Attachment, shared.id).status == "pending"
+    assert {(r.status, r.removed_reason) for r in rows} == {
+        ("removed", "Akun pengirimnya telah dihapus.")
+    }
+    assert all(r.removed_at is not None for r in rows)
+    public = visitor.get(f"/aspirasi/{ticket}")
+    if contributions == "anonymise":  # the text stays, without a name and without the files
+        assert public.status_code == 200 and aspiration.status != "withdrawn"
+        assert "Akun dihapus" in public.text and photo.public_key not in public.text
+    else:
+        assert aspiration.status == "withdrawn" and photo.public_key not in public.text
+
+
+def test_an_unconfirmed_account_removed_by_the_scheduler_loses_its_files(
+    browser: Browser, world: World
+) -> None:
+    services = world.services
+    store = attachments.store_for(services.settings)
+    photo = sent_by(browser, world.citizen, world, ("jalan.png", encoded(two_halves(), "PNG")))
+    with services.db.write() as db:
+        account = db.get(Account, world.citizen.id)
+        account.email_confirmed_at = None
+        account.created_at = utcnow() - timedelta(days=30)
+        db.add(account)
+    with services.db.write() as db:
+        assert actions.remove_unconfirmed(db, days=7, store=store) == 1
+    assert not store.exists(photo.sha256, "png")
+    with services.db.read() as db:
+        assert db.get(Attachment, photo.id).status == "removed"
