@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased, defer
 from sqlmodel import Session, col, select
 
+from forum.attachments import extension_of
 from forum.errors import N_, NotFound
 from forum.models import (
     PUBLIC_ASPIRATION_STATUSES,
@@ -689,6 +690,43 @@ def two_factor_enrolled_ids(db: Session, account_ids: Sequence[int | None]) -> s
     return set(rows)
 
 
+EXPORT_FILES = "lampiran"  # the folder of the attachments in the data export's ZIP
+
+
+def export_file(attachment: Attachment) -> str | None:
+    """Where the file of ``attachment`` is in the data export's ZIP (``/saya/data.zip``); None
+    for a removed one: its row is listed, its file is gone."""
+    if attachment.status == AttachmentStatus.removed:
+        return None
+    return f"{EXPORT_FILES}/{attachment.public_key}.{extension_of(attachment.media_type)}"
+
+
+def export_attachment(attachment: Attachment, tickets: dict[int, str]) -> dict[str, Any]:
+    """One of the person's files in their data export: what it is, its state, where it was
+    attached, and where the ZIP holds it."""
+    a = attachment
+
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "name": a.original_name,
+        "kind": a.kind,
+        "media_type": a.media_type,
+        "byte_size": a.byte_size,
+        "width": a.width,
+        "height": a.height,
+        "state": a.status,
+        "removed_reason": a.removed_reason,
+        "removed_at": when(a.removed_at),
+        "aspiration_ticket": tickets.get(a.aspiration_id) if a.aspiration_id else None,
+        "comment_id": a.comment_id,
+        "created_at": when(a.created_at),
+        "ocr_text": a.ocr_text,
+        "file": export_file(a),
+    }
+
+
 def export_account_data(db: Session, account: Account) -> dict[str, Any]:
     """Everything Rembug keeps about one person (UU PDP: access and portability; also the
     administrators' data-breach report of what an account's data comprised)."""
@@ -705,6 +743,15 @@ def export_account_data(db: Session, account: Account) -> dict[str, Any]:
 
     aid = account.id
     two_factor = db.get(TotpCredential, aid)
+    account_attachments = list(
+        db.exec(select(Attachment).where(Attachment.account_id == aid).order_by(col(Attachment.id)))
+    )
+    tickets = {
+        a.id: a.ticket
+        for a in lookup_names(
+            db, [a.aspiration_id for a in account_attachments if a.aspiration_id], Aspiration
+        ).values()
+    }
     return {
         "account": {
             "id": aid,
@@ -772,6 +819,7 @@ def export_account_data(db: Session, account: Account) -> dict[str, Any]:
                 select(Aspiration).where(Aspiration.author_id == aid).order_by(col(Aspiration.id))
             )
         ],
+        "attachments": [export_attachment(a, tickets) for a in account_attachments],
         "supports": [
             {
                 "comment_id": s.comment_id,

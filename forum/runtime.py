@@ -11,7 +11,7 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable
 
-from forum import actions, outbox, ratelimit
+from forum import actions, attachments, outbox, ratelimit
 from forum.db import optimize
 from forum.extensions import PERIODIC
 from forum.services import Services
@@ -30,7 +30,11 @@ def run_scheduled(services: Services) -> int:
         actions.forget_login_challenges(db)
         actions.forget_tokens(db)
         if services.settings.smtp_url:  # without mail nobody could have confirmed
-            actions.remove_unconfirmed(db, days=services.settings.unconfirmed_account_days)
+            actions.remove_unconfirmed(
+                db,
+                days=services.settings.unconfirmed_account_days,
+                store=attachments.store_for(services.settings),
+            )
     for hook in services.extensions.get(PERIODIC, []):
         try:
             hook(services)

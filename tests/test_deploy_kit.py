@@ -59,6 +59,12 @@ def test_backup_writes_a_copy_that_restores(
         "REMBUG_DATA_DIR": str(services.settings.data_dir),
         "REMBUG_BACKUP_DIR": str(backups),
     }
+    # A photo in the store, as the web form leaves it: the backup carries it.
+    from forum import attachments
+    from tests.forum.test_attachments import encoded, two_halves
+
+    prepared = attachments.inspect(encoded(two_halves(), "PNG"), "jalan.png", max_bytes=1 << 20)
+    attachments.store_for(services.settings).put(prepared)
     before = counts(url)
     assert before["account"] >= 6 and before["totp_credential"] >= 4
     scratch_url = ""
@@ -69,7 +75,16 @@ def test_backup_writes_a_copy_that_restores(
     done = run_backup(env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "written to" in done.stdout and "checked" in done.stdout
-    written = sorted(p.name for p in backups.iterdir())
+    written = sorted(p.name for p in backups.iterdir() if p.name != "attachments")
+    copied = attachments.LocalStore(backups / "attachments")
+    assert copied.read(prepared.sha256, "png") == prepared.data
+    assert copied.read(prepared.sha256, "png", thumbnail=320)
+    # A restore of the folder brings the file back where the store looks for it.
+    restored_store = attachments.LocalStore(tmp_path / "r" / "attachments")
+    shutil.copytree(backups / "attachments", restored_store.root)
+    assert restored_store.read(prepared.sha256, "png") == prepared.data
+    again = run_backup(env)  # the next night copies only what is new, and succeeds
+    assert again.returncode == 0, again.stdout + again.stderr
     # Only the operator may read the copies (umask 077: they hold password hashes).
     assert all(oct((backups / name).stat().st_mode)[-3:] == "600" for name in written)
 

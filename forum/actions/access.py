@@ -35,6 +35,7 @@ from forum.actions.tokens import (
     send_confirmation,
     usable,
 )
+from forum.attachments import AttachmentStore
 from forum.errors import N_, Conflict, Invalid, Msg
 from forum.models import (
     Account,
@@ -128,10 +129,12 @@ def resend_confirmation(
     )
 
 
-def remove_unconfirmed(db: Session, *, days: int, now: datetime | None = None) -> int:
+def remove_unconfirmed(
+    db: Session, *, days: int, store: AttachmentStore, now: datetime | None = None
+) -> int:
     """Self-registered citizen accounts whose address is still unconfirmed after ``days``
-    are removed as the deletion rules say (contributions kept without a name). Returns how
-    many; ``days`` 0 removes none."""
+    are removed as the deletion rules say (contributions kept without a name, their files
+    removed). Returns how many; ``days`` 0 removes none."""
     if days <= 0:
         return 0
     now = now or utcnow()
@@ -147,7 +150,7 @@ def remove_unconfirmed(db: Session, *, days: int, now: datetime | None = None) -
     for account in stale:
         assert account.id is not None
         ev.emit(db, ev.AccountAccess(account.id, None, "unconfirmed-removed"))
-        erase_account(db, account, contributions="anonymise")
+        erase_account(db, account, contributions="anonymise", store=store)
     return len(stale)
 
 

@@ -11,12 +11,14 @@ from sqlmodel import Session, col, select
 
 from forum import events as ev
 from forum.actions.aspirations import withdraw_aspiration
+from forum.actions.attachments import remove_account_attachments
 from forum.actions.comments import withdraw_comment
 from forum.actions.rules import invalid, require_role
 from forum.actions.sessions import revoke_sessions
 from forum.actions.support import withdraw_support
 from forum.actions.tokens import AccessRules, send_confirmation
 from forum.actions.two_factor import drop_two_factor
+from forum.attachments import AttachmentStore
 from forum.errors import N_, Conflict, Invalid, Msg
 from forum.models import (
     Account,
@@ -258,10 +260,16 @@ def change_password(db: Session, account: Account, *, current: str, new: str) ->
 
 
 def delete_account(
-    db: Session, account: Account, *, password: str | None, contributions: str
+    db: Session,
+    account: Account,
+    *,
+    password: str | None,
+    contributions: str,
+    store: AttachmentStore,
 ) -> None:
     """The person deletes their account (UU PDP: the right to erasure). Their personal data
-    is removed; their contributions are either kept without a name or withdrawn."""
+    is removed; their contributions are either kept without a name or withdrawn; the files
+    they attached are removed either way (``remove_account_attachments``)."""
     if account.password_hash is not None and not verify_password(
         account.password_hash, password or ""
     ):
@@ -274,12 +282,15 @@ def delete_account(
         raise Conflict(
             N_("An administrator account cannot delete itself; ask another administrator.")
         )
-    erase_account(db, account, contributions=contributions)
+    erase_account(db, account, contributions=contributions, store=store)
 
 
-def erase_account(db: Session, account: Account, *, contributions: str) -> None:
+def erase_account(
+    db: Session, account: Account, *, contributions: str, store: AttachmentStore
+) -> None:
     """Remove the person's data (the deletion rules: contributions kept without a name, or
-    withdrawn), end their sessions and two-factor, tell the packages (AccountDeleted)."""
+    withdrawn; the files they attached removed in both cases), end their sessions and
+    two-factor, tell the packages (AccountDeleted)."""
     assert account.id is not None
     if contributions == "delete":
         for comment in db.exec(select(Comment).where(Comment.author_id == account.id)):
@@ -298,6 +309,7 @@ def erase_account(db: Session, account: Account, *, contributions: str) -> None:
                 db.get(Aspiration, support.aspiration_id) if support.aspiration_id else None
             )
             withdraw_support(db, account, comment=target_comment, aspiration=target_aspiration)
+    remove_account_attachments(db, account, store=store)
     account.name = "Akun dihapus"
     account.email = account.phone = account.password_hash = account.pending_email = None
     account.is_active = False

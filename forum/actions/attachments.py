@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from forum import events as ev
 from forum.actions.rules import check_reason, require_role
 from forum.attachments import AttachmentStore, StoredFile, delete_unreferenced, extension_of
 from forum.errors import N_, Conflict
+from forum.i18n import gettext
 from forum.models import (
     Account,
     Aspiration,
@@ -130,3 +131,37 @@ def remove_attachment(
     assert attachment.id is not None and moderator.id is not None
     ev.emit(db, ev.AttachmentRemoved(attachment.id, moderator.id, attachment.removed_reason))
     return attachment
+
+
+DELETED_WITH_ACCOUNT = N_("The author's account was deleted.")
+
+
+def remove_account_attachments(
+    db: Session, account: Account, *, store: AttachmentStore, now: datetime | None = None
+) -> int:
+    """The account is being deleted: every file it attached is removed, whichever way its
+    texts go (withdrawn, or kept without a name). A photo can show the person, their house or
+    their street, and a PDF keeps its author's name in its metadata: a file cannot be kept
+    "without a name". The rows stay (removed, with the reason in the account's language, for
+    the moderators' record); the files are deleted unless another row uses the same content.
+    Returns how many files were removed. Nobody is notified: the account is going."""
+    assert account.id is not None
+    rows = list(
+        db.exec(
+            select(Attachment).where(
+                Attachment.account_id == account.id,
+                Attachment.status != AttachmentStatus.removed,
+            )
+        )
+    )
+    reason = gettext(account.locale, DELETED_WITH_ACCOUNT)
+    when = now or utcnow()
+    for row in rows:
+        row.status = AttachmentStatus.removed
+        row.removed_reason = reason
+        row.removed_at = when
+        db.add(row)
+    db.flush()
+    for sha256, extension in sorted({(r.sha256, extension_of(r.media_type)) for r in rows}):
+        delete_unreferenced(db, store, sha256, extension)
+    return len(rows)

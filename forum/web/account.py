@@ -6,17 +6,25 @@ account's data for a breach report."""
 from __future__ import annotations
 
 import json
+import logging
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from starlette.responses import Response
+from sqlmodel import select
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from forum import actions, queries, totp
+from forum import actions, attachments, queries, totp
+from forum.attachments import extension_of
 from forum.errors import N_, Invalid, NotFound
 from forum.extensions import ACCOUNT_DATA
-from forum.models import Account, Role
+from forum.models import Account, Attachment, Role, utcnow
 from forum.web.kit import (
     LOGIN_STEP_COOKIE,
     SESSION_COOKIE,
@@ -28,6 +36,8 @@ from forum.web.kit import (
     safe_next,
     view,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _profile(ctx: Ctx, status_code: int = 200, errors: dict[str, str] | None = None) -> Response:
@@ -285,6 +295,71 @@ def my_data_json(ctx: Ctx) -> Response:
     return _json_download(_account_data(ctx, ctx.user), "rembug-data-saya.json")
 
 
+ZIP_CHUNK = 256 * 1024
+
+
+@view(login=True)
+def my_data_zip(ctx: Ctx) -> Response:
+    """The person's data with their files: ``data.json`` (as /saya/data.json) and each
+    attachment that is not removed under ``lampiran/`` (where its ``file`` says). Written to a
+    temporary file first (the files may be up to the account's quota), then sent from it."""
+    assert ctx.user is not None
+    data = _account_data(ctx, ctx.user)
+    # Closed by the response once sent (or here, if writing it fails).
+    archive = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        _write_archive(ctx, archive, data)
+        archive.seek(0)
+    except BaseException:
+        archive.close()
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        with archive:
+            while chunk := archive.read(ZIP_CHUNK):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/zip",
+        headers={"content-disposition": 'attachment; filename="rembug-data-saya.zip"'},
+    )
+
+
+def _write_archive(ctx: Ctx, out: IO[bytes], data: dict[str, Any]) -> None:
+    assert ctx.user is not None
+    rows = {
+        queries.export_file(a): a
+        for a in ctx.db.exec(select(Attachment).where(Attachment.account_id == ctx.user.id))
+    }
+    store = attachments.store_for(ctx.settings)
+    with zipfile.ZipFile(out, "w") as zf:
+        for entry in data["attachments"]:
+            row = rows.get(entry["file"]) if entry["file"] else None
+            if row is None:
+                continue
+            info = zipfile.ZipInfo(entry["file"], _zip_time(row))  # stored: already compressed
+            try:
+                with (
+                    store.open(row.sha256, extension_of(row.media_type)) as src,
+                    zf.open(info, "w") as dst,
+                ):
+                    shutil.copyfileobj(src, dst, ZIP_CHUNK)
+            except FileNotFoundError:
+                log.error("attachment %s: its file is missing from the store", row.id)
+                entry["file"] = None
+        zf.writestr(
+            zipfile.ZipInfo("data.json", _zip_time(None)),
+            json.dumps(data, ensure_ascii=False, indent=2),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+
+
+def _zip_time(row: Attachment | None) -> tuple[int, int, int, int, int, int]:
+    when = row.created_at if row is not None else utcnow()
+    return (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+
+
 @view(login=True)
 def delete_me(ctx: Ctx) -> Response:
     assert ctx.user is not None
@@ -294,6 +369,7 @@ def delete_me(ctx: Ctx) -> Response:
             ctx.user,
             password=ctx.field("password"),
             contributions=ctx.field("contributions"),
+            store=attachments.store_for(ctx.settings),
         )
     except Invalid as exc:
         ctx.db.rollback()
@@ -322,6 +398,7 @@ routes = [
     Route("/saya/kata-sandi", change_password, methods=["POST"]),
     Route("/saya/data", my_data),
     Route("/saya/data.json", my_data_json),
+    Route("/saya/data.zip", my_data_zip),
     Route("/saya/hapus", delete_me, methods=["POST"]),
     Route("/admin/akun/{account_id}/data.json", admin_account_data),
 ]

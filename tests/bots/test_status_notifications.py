@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bots.models import ChatDelivery, ChatIdentity
-from forum import actions
+from forum import actions, attachments
 from forum.models import Account, Aspiration
 from tests.conftest import PASSWORD, World
 from tests.moderation.conftest import Make
@@ -64,7 +64,11 @@ def test_deleting_the_account_unlinks_its_chats(world: World) -> None:
     identity_id = linked_chat(world)
     with world.services.db.write() as db:
         actions.delete_account(
-            db, db.get(Account, world.citizen.id), password=PASSWORD, contributions="anonymise"
+            db,
+            db.get(Account, world.citizen.id),
+            password=PASSWORD,
+            contributions="anonymise",
+            store=attachments.store_for(world.services.settings),
         )
     with world.services.db.read() as db:
         identity = db.get(ChatIdentity, identity_id)

@@ -17,7 +17,7 @@ from alembic import command
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
-from forum import actions
+from forum import actions, attachments
 from forum.app import build_services, create_app
 from forum.db import alembic_config
 from forum.models import Account, AccountToken, Aspiration, WebSession, utcnow
@@ -223,7 +223,9 @@ def test_unconfirmed_accounts_are_removed_after_the_set_days_their_comments_kept
         )
     aspiration = make.aspiration(stale)
     with services.db.write() as db:
-        removed = actions.remove_unconfirmed(db, days=7)
+        removed = actions.remove_unconfirmed(
+            db, days=7, store=attachments.store_for(services.settings)
+        )
     assert removed == 1
     with services.db.read() as db:
         gone = db.get(Account, stale.id)

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bots.models import ChatDelivery, ChatIdentity
 from bots.sms.models import SmsNumber
-from forum import actions
+from forum import actions, attachments
 from forum.models import Account
 from forum.services import Services
 from tests.bots.sms_fake import NUMBER, SmsUser
@@ -45,7 +45,13 @@ def test_deleting_the_account_erases_the_number(
     with services.db.write() as db:
         account = db.get(Account, world.citizen.id)
         assert account is not None
-        actions.delete_account(db, account, password=PASSWORD, contributions="anonymise")
+        actions.delete_account(
+            db,
+            account,
+            password=PASSWORD,
+            contributions="anonymise",
+            store=attachments.store_for(services.settings),
+        )
     with services.db.read() as db:
         identity = db.exec(select(ChatIdentity).where(ChatIdentity.channel == "sms")).one()
         deliveries = db.exec(select(ChatDelivery).where(ChatDelivery.channel == "sms")).all()
