@@ -47,10 +47,13 @@ def accept_files(
     *,
     store: AttachmentStore | None,
     already: int = 0,
+    already_bytes: int = 0,
     whole: bool = True,
 ) -> Accepted:
     """Check ``files`` (``(name, bytes)``, as sent) for one contribution that carries
-    ``already`` files, and put the accepted ones in ``store`` (durable once this returns).
+    ``already`` files (``already_bytes`` in all, in the store and not in a row yet: a chat's
+    files before the aspiration is sent), and put the accepted ones in ``store`` (durable
+    once this returns).
 
     ``whole=True`` (the web form): all or nothing; the first refusal (too many, one refused by
     ``inspect``, the quota) is the only one reported and nothing is stored. ``whole=False``
@@ -78,7 +81,7 @@ def accept_files(
             if whole:
                 return result
     if prepared:
-        left = settings.attachment_quota_bytes - used_bytes(db, account_id)
+        left = settings.attachment_quota_bytes - used_bytes(db, account_id) - already_bytes
         if whole and sum(p.byte_size for p in prepared) > left:
             result.refused.append(Refusal("", QuotaExceeded(settings.attachment_quota_mb)))
             return result
