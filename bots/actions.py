@@ -27,6 +27,7 @@ from forum.models import Account, JobStatus, OutboxJob, RateEvent, utcnow
 from forum.outbox import enqueue
 
 DELIVER_JOB = "bots.deliver"
+FETCH_JOB = "bots.attachment.fetch"  # download a photo or document sent in a chat (bots/media.py)
 LINK_CODE_TTL = timedelta(minutes=10)
 LINK_CODES_PER_HOUR = 5  # codes one web account may ask for
 LINK_FAILURES_PER_WINDOW = 5  # wrong codes one chat may enter
@@ -46,11 +47,15 @@ def _locale_for(language_code: str) -> str:
 def take_identity(db: Session, inbound: Inbound, now: datetime | None = None) -> ChatIdentity:
     """The identity behind an inbound message, created on first contact."""
     now = now or utcnow()
+    # Locked until the turn commits: a file download finishing meanwhile (bots/media.py)
+    # changes the same dialogue state, and waits for this turn instead of undoing it.
     identity = db.exec(
-        select(ChatIdentity).where(
+        select(ChatIdentity)
+        .where(
             ChatIdentity.channel == inbound.channel,
             ChatIdentity.platform_user_id == inbound.user_id,
         )
+        .with_for_update()
     ).first()
     if identity is None:
         identity = ChatIdentity(

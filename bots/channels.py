@@ -95,6 +95,28 @@ class CodeTemplateChannel(Protocol):
     async def send_code_template(self, message: Outbound) -> SendResult: ...
 
 
+class MediaUnavailable(Exception):
+    """A photo or document could not be downloaded (network, timeout, the platform's error or
+    an expired handle): the citizen is asked to send it again."""
+
+
+class MediaTooLarge(MediaUnavailable):
+    """The platform says the file is larger than we accept: not downloaded."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+@runtime_checkable
+class MediaChannel(Protocol):
+    """A channel whose citizens can send photos and documents (Telegram, WhatsApp): the file
+    of a ``bots.messages.Media`` downloaded, at most ``max_bytes`` (``MediaTooLarge`` when the
+    platform says it is larger, before downloading; ``MediaUnavailable`` for anything else)."""
+
+    async def fetch_media(self, ref: str, max_bytes: int) -> bytes: ...
+
+
 class ConsoleChannel:
     """Development: deliveries are logged instead of sent (the demo's "console mode")."""
 

@@ -21,6 +21,7 @@ from bots.channels import (
     Capabilities,
     ChatChannel,
     CodeTemplateChannel,
+    MediaChannel,
     Outcome,
     SendResult,
     TemplateChannel,
@@ -91,13 +92,25 @@ def converse(services: Services, db: Session, inbound: Inbound) -> list[Outbound
     """The shared conversation for one inbound message, its answers queued for delivery in the
     same transaction."""
     identity = actions.take_identity(db, inbound)
+    channel = channels(services).get(inbound.channel)
+    settings = services.settings
+    files = (
+        conversation.FileLimits(
+            settings.attachment_max_files,
+            settings.attachment_max_bytes,
+            settings.attachment_max_mb,
+        )
+        if isinstance(channel, MediaChannel)
+        else None
+    )
     replies = conversation.handle(
         db,
         inbound,
         search=services.extensions.get(SEARCH_ITEMS),
         timezone=services.settings.timezone,
-        capabilities=capabilities_of(channels(services).get(inbound.channel)),
+        capabilities=capabilities_of(channel),
         identity=identity,
+        files=files,
     )
     for reply in replies:
         actions.queue_delivery(db, inbound.channel, reply, identity_id=identity.id)

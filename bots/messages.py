@@ -13,6 +13,20 @@ MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback data
 
 
 @dataclass(frozen=True)
+class Media:
+    """A photo or document sent in a chat, not downloaded yet: ``ref`` is the platform's
+    handle (Telegram's file_id, WhatsApp's media id), ``size`` the size in bytes when the
+    platform says it in the update (it is checked before anything is downloaded), ``name``
+    the sender's file name, or one we give a photo (text only; the type is read from the
+    content once downloaded)."""
+
+    ref: str
+    kind: str  # "photo" or "document"
+    name: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
 class Inbound:
     """One thing a person did in a chat, whatever the platform."""
 
@@ -26,6 +40,7 @@ class Inbound:
     display_name: str = ""
     # "message" for text and buttons; "blocked" / "unblocked" when the person blocks the bot.
     event: str = "message"
+    media: tuple[Media, ...] = ()  # photos and documents sent (``text``: their caption)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from starlette.routing import BaseRoute, Route
 
 import bots.models
 import bots.sms.models  # noqa: F401 - registers the SMS tables
-from bots import login_codes, subscribers
-from bots.actions import DELIVER_JOB
+from bots import login_codes, media, subscribers
+from bots.actions import DELIVER_JOB, FETCH_JOB
 from bots.channels import ConsoleChannel
 from bots.config import SETTINGS, BotSettings
 from bots.delivery import SETTINGS as SETTINGS_KEY
@@ -89,6 +89,7 @@ def setup(services: Services) -> None:
     services.job_handlers[UPDATE_JOB] = legacy_update_job
     services.job_handlers[whatsapp_webhook.UPDATE_JOB] = legacy_update_job
     services.job_handlers[DELIVER_JOB] = deliver
+    services.job_handlers[FETCH_JOB] = media.fetch_job
     subscribers.subscribe(services)
     login_codes.register(services)
     services.extensions.setdefault(PROFILE_LINKS, []).append((N_("Link a chat"), "/saya/chat"))

@@ -3,7 +3,8 @@ the database, calls the forum actions, stores the next state and returns the ans
 
 Callback data is short (``c:12``, ``s:12:3``…) to stay within Telegram's 64 bytes; every text
 is a translatable msgid rendered in the identity's language. The parts: ``turn`` (the turn,
-commands, menu), ``dialogue`` (routing), ``consultations``, ``aspirations``, ``tickets``.
+commands, menu), ``dialogue`` (routing), ``consultations``, ``aspirations``, ``files``
+(photos and documents), ``tickets``.
 """
 
 from bots.conversation.dialogue import handle
@@ -14,6 +15,7 @@ from bots.conversation.turn import (
     STATUS_LABELS,
     TICKET_RE,
     VISIBILITY_LABELS,
+    FileLimits,
     SearchHook,
     Turn,
 )
@@ -25,6 +27,7 @@ __all__ = [
     "STATUS_LABELS",
     "TICKET_RE",
     "VISIBILITY_LABELS",
+    "FileLimits",
     "SearchHook",
     "Turn",
     "handle",

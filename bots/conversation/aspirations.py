@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bots import actions
+from bots.conversation.files import receiving, stored_files
 from bots.conversation.turn import (
     VISIBILITY_LABELS,
     Turn,
@@ -229,6 +230,18 @@ def _choose_visibility(turn: Turn, rest: list[str]) -> None:
     except ValueError:
         _ask_visibility(turn)
         return
+    waiting = receiving(data)
+    if waiting:
+        # A photo sent just before is still being downloaded: it goes with the aspiration.
+        turn.say(
+            turn.t(
+                N_("Still receiving %(count)s file(s). Choose again in a moment."),
+                count=len(waiting),
+            )
+        )
+        _ask_visibility(turn)
+        return
+    files = stored_files(data)
     account = actions.ensure_account(turn.db, turn.identity)
     with turn.db.begin_nested():
         aspiration = forum_actions.submit_aspiration(
@@ -242,11 +255,13 @@ def _choose_visibility(turn: Turn, rest: list[str]) -> None:
             visibility=visibility,
             channel=Channel(turn.identity.channel),
         )
+        if files:  # with the aspiration: both, or neither
+            forum_actions.attach_files(turn.db, account, files, aspiration=aspiration)
     actions.set_state(turn.identity, "idle")
-    _received(turn, aspiration.ticket)
+    _received(turn, aspiration.ticket, len(files))
 
 
-def _received(turn: Turn, ticket: str) -> None:
+def _received(turn: Turn, ticket: str, files: int = 0) -> None:
     if not turn.capabilities.buttons:  # SMS: the keyword, and no menu to pay for
         turn.say(
             turn.t(
@@ -259,17 +274,17 @@ def _received(turn: Turn, ticket: str) -> None:
             )
         )
         return
-    turn.say(
-        turn.t(
-            N_(
-                "Thank you! Your aspiration is received with ticket number %(ticket)s. It is "
-                "reviewed before it is public; you will be told here. Check it any time with "
-                "/status %(ticket)s."
-            ),
-            ticket=ticket,
+    text = turn.t(
+        N_(
+            "Thank you! Your aspiration is received with ticket number %(ticket)s. It is "
+            "reviewed before it is public; you will be told here. Check it any time with "
+            "/status %(ticket)s."
         ),
-        turn.nav(turn.button(N_("See the ticket"), f"t:{ticket}")),
+        ticket=ticket,
     )
+    if files:
+        text += "\n" + turn.t(N_("Files attached: %(count)s."), count=files)
+    turn.say(text, turn.nav(turn.button(N_("See the ticket"), f"t:{ticket}")))
 
 
 def _one_message_title(text: str) -> str:

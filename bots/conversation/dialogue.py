@@ -21,6 +21,7 @@ from bots.conversation.consultations import (
     _start_reply,
     _submit_comment,
 )
+from bots.conversation.files import on_media
 from bots.conversation.tickets import (
     _link,
     _my_items,
@@ -31,6 +32,7 @@ from bots.conversation.tickets import (
 from bots.conversation.turn import (
     COMMANDS,
     TICKET_RE,
+    FileLimits,
     SearchHook,
     Turn,
     _int,
@@ -51,10 +53,12 @@ def handle(
     capabilities: Capabilities = DEFAULT_CAPABILITIES,
     identity: ChatIdentity | None = None,
     defaults: dict[str, str] | None = None,
+    files: FileLimits | None = None,
 ) -> list[Outbound]:
     """The one entry point for every channel: take an inbound message, act, answer
     (``identity``: the sender's, when the caller already took it; ``defaults``: see
-    ``Turn.defaults``)."""
+    ``Turn.defaults``; ``files``: what the channel accepts of photos and documents, None
+    when it takes none)."""
     identity = identity or actions.take_identity(db, inbound)
     if inbound.event == "blocked":
         actions.set_blocked(identity, True)
@@ -72,6 +76,7 @@ def handle(
         timezone=timezone,
         capabilities=capabilities,
         defaults=defaults or {},
+        files=files,
     )
     try:
         _dispatch(turn, inbound)
@@ -83,7 +88,9 @@ def handle(
 
 def _dispatch(turn: Turn, inbound: Inbound) -> None:
     text = inbound.text.strip()
-    if inbound.payload:
+    if inbound.media:
+        on_media(turn, inbound, ASPIRATION_TEXT)
+    elif inbound.payload:
         _on_button(turn, inbound.payload)
     elif text.startswith("/"):
         command, _, argument = text[1:].partition(" ")

@@ -72,6 +72,16 @@ VISIBILITY_LABELS = {
 SearchHook = Callable[[Session, Any, str, int], list[tuple[str, int, str]]]
 
 
+@dataclass(frozen=True)
+class FileLimits:
+    """What a channel that takes photos and documents (Telegram, WhatsApp) accepts per
+    aspiration: REMBUG_ATTACHMENT_MAX_FILES and REMBUG_ATTACHMENT_MAX_MB."""
+
+    max_files: int
+    max_bytes: int
+    max_mb: int
+
+
 @dataclass
 class Turn:
     """What one inbound message produces: the identity (whose state changes) and the answers."""
@@ -84,6 +94,7 @@ class Turn:
     # What a channel sets for one-message submissions (``/aspirasi <text>``, SMS
     # ``ASPIRASI <text>``): ``category`` (a slug) and ``region`` (a code); empty: the defaults.
     defaults: dict[str, str] = field(default_factory=dict)
+    files: FileLimits | None = None  # None: the channel takes no files (SMS)
     out: list[Outbound] = field(default_factory=list)
 
     @property

@@ -22,10 +22,12 @@ from telegram.error import (
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
-from bots.channels import Outcome, SendResult
+from bots.channels import MediaTooLarge, MediaUnavailable, Outcome, SendResult
 from bots.messages import Outbound
 
 log = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT = 60.0  # seconds for one photo or document from the Bot API
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:
@@ -45,12 +47,15 @@ class TelegramChannel:
     def __init__(self, token: str, api_url: str) -> None:
         self.token = token
         self.base_url = f"{api_url.rstrip('/')}/bot"
+        self.base_file_url = f"{api_url.rstrip('/')}/file/bot"
         self._bots: dict[asyncio.AbstractEventLoop, Bot] = {}
         self._lent: set[asyncio.AbstractEventLoop] = set()
 
     def make_bot(self) -> Bot:
         request = HTTPXRequest(connection_pool_size=16, read_timeout=15, connect_timeout=10)
-        return Bot(self.token, base_url=self.base_url, request=request)
+        return Bot(
+            self.token, base_url=self.base_url, base_file_url=self.base_file_url, request=request
+        )
 
     def build_application(self) -> Application:  # type: ignore[type-arg,unused-ignore]
         """The Application the web process starts in its lifespan (no updater: the webhook
@@ -59,6 +64,7 @@ class TelegramChannel:
             Application.builder()
             .token(self.token)
             .base_url(self.base_url)
+            .base_file_url(self.base_file_url)
             .updater(None)
             .connection_pool_size(16)
             .build()
@@ -109,6 +115,23 @@ class TelegramChannel:
         except (NetworkError, TelegramError) as exc:
             return SendResult(Outcome.transient, error=f"{type(exc).__name__}: {exc}")
         return SendResult(Outcome.sent, message_id=str(sent.message_id))
+
+    async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
+        """A photo or document a citizen sent: ``getFile`` (which says its size: a larger one
+        is not downloaded), then the download, both within DOWNLOAD_TIMEOUT."""
+        try:
+            bot = await self.bot()
+            found = await bot.get_file(ref, read_timeout=DOWNLOAD_TIMEOUT)
+            if found.file_size is not None and found.file_size > max_bytes:
+                raise MediaTooLarge(found.file_size)
+            data = bytes(await found.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT))
+        except TelegramError as exc:
+            raise MediaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except RuntimeError as exc:  # no file_path: the Bot API cannot give this file
+            raise MediaUnavailable(str(exc)) from exc
+        if len(data) > max_bytes:
+            raise MediaTooLarge(len(data))
+        return data
 
     async def answer_callback(self, callback_id: str) -> None:
         """Stop the button's spinner; best effort (an old callback can no longer be answered)."""

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 
-from bots.messages import Inbound
+from bots.messages import Inbound, Media
 
 CHANNEL = "telegram"
 
 
 def parse_update(data: dict[str, Any]) -> Update:
     return Update.de_json(data, None)
+
+
+def media_of(message: Message) -> tuple[Media, ...]:
+    """The photo (its largest size: Telegram sends several) or the document of a message."""
+    if message.photo:
+        largest = message.photo[-1]
+        name = f"foto-{message.message_id}.jpg"
+        return (Media(largest.file_id, "photo", name, largest.file_size),)
+    if message.document is not None:
+        document = message.document
+        name = document.file_name or f"berkas-{message.message_id}"
+        return (Media(document.file_id, "document", name, document.file_size),)
+    return ()
 
 
 def to_inbound(update: Update) -> Inbound | None:
@@ -41,10 +54,11 @@ def to_inbound(update: Update) -> Inbound | None:
             channel=CHANNEL,
             user_id=str(sender.id),
             chat_id=str(message.chat.id),
-            text=message.text or "",
+            text=message.text or message.caption or "",
             language_code=sender.language_code or "",
             message_id=str(message.message_id),
             display_name=sender.full_name,
+            media=media_of(message),
         )
     if update.my_chat_member is not None and update.my_chat_member.chat.type == "private":
         member = update.my_chat_member

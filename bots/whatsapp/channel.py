@@ -119,6 +119,9 @@ class WhatsAppChannel:
     async def send(self, message: Outbound) -> SendResult:
         return await self.client.send(render(message))
 
+    async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
+        return await self.client.fetch_media(ref, max_bytes)
+
     def render_template(self, message: Outbound) -> dict[str, Any]:
         body = _base(message)
         language = self.languages.get(message.locale) or self.languages.get("id", "id")

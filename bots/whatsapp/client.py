@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bots.channels import Outcome, SendResult
+from bots.channels import MediaTooLarge, MediaUnavailable, Outcome, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ OUTSIDE_WINDOW = 131047  # more than 24 hours since the person's last message: u
 TRANSIENT = {1, 2, 131000, 131016, 133004}
 # Errors raised before the request could reach Meta: resending cannot duplicate anything.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+DOWNLOAD_TIMEOUT = 60.0  # seconds for one photo or document (its URL, then its bytes)
 
 
 class GraphClient:
@@ -39,7 +40,9 @@ class GraphClient:
         timeout: float = 15.0,
     ) -> None:
         self.token = token
-        self.url = f"{api_url.rstrip('/')}/{version.strip('/')}/{phone_number_id}/messages"
+        self.api = f"{api_url.rstrip('/')}/{version.strip('/')}"
+        self.url = f"{self.api}/{phone_number_id}/messages"
+        self.phone_number_id = phone_number_id
         self.transport = transport
         self.timeout = timeout
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
@@ -70,10 +73,55 @@ class GraphClient:
             return SendResult(Outcome.uncertain, error=f"{type(exc).__name__}: {exc}")
         return classify(response)
 
+    async def fetch_media(self, ref: str, max_bytes: int) -> bytes:
+        """A photo or document a citizen sent: ``GET /<media id>`` gives its URL and size (a
+        larger one is not downloaded), then the download with the same bearer token, read in
+        chunks and cut off past ``max_bytes``; all within DOWNLOAD_TIMEOUT."""
+        if not ref.isdigit():  # Meta's media ids are numbers: nothing else goes in a URL
+            raise MediaUnavailable(f"not a media id: {ref[:40]!r}")
+        client = self._client()
+        try:
+            async with asyncio.timeout(DOWNLOAD_TIMEOUT):
+                answer = await client.get(
+                    f"{self.api}/{ref}", params={"phone_number_id": self.phone_number_id}
+                )
+                info = answer.json() if answer.is_success else None
+                url = info.get("url") if isinstance(info, dict) else None
+                if not isinstance(url, str) or not _download_url_ok(url, self.api):
+                    raise MediaUnavailable(f"media {ref}: HTTP {answer.status_code}, no URL")
+                size = info.get("file_size") if isinstance(info, dict) else None
+                if isinstance(size, int) and size > max_bytes:
+                    raise MediaTooLarge(size)
+                return await _download(client, url, max_bytes)
+        except (httpx.HTTPError, ValueError, TimeoutError) as exc:
+            raise MediaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
     async def aclose(self) -> None:
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.aclose()
+
+
+def _download_url_ok(url: str, api: str) -> bool:
+    """Our bearer token goes only to an https address, or to the configured API's own host
+    (a local stand-in in development and tests)."""
+    target, ours = httpx.URL(url), httpx.URL(api)
+    return target.scheme == "https" or (target.scheme, target.host) == (ours.scheme, ours.host)
+
+
+async def _download(client: httpx.AsyncClient, url: str, max_bytes: int) -> bytes:
+    async with client.stream("GET", url) as response:
+        if not response.is_success:
+            raise MediaUnavailable(f"download: HTTP {response.status_code}")
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_bytes:
+            raise MediaTooLarge(int(length))
+        data = bytearray()
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) > max_bytes:
+                raise MediaTooLarge(len(data))
+    return bytes(data)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

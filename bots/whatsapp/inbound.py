@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bots.messages import Inbound
+from bots.messages import Inbound, Media
 
 CHANNEL = "whatsapp"
 MAX_PLATFORM_ID = 100  # chat_inbound.platform_id
@@ -90,7 +90,7 @@ def items(envelope: Any) -> list[Item]:
 
 def to_inbound(raw: dict[str, Any]) -> Inbound | None:
     """The neutral message of a stored item, or None for kinds the conversation ignores
-    (reactions, media, locations, system notices, anything new)."""
+    (reactions, audio, video, stickers, locations, system notices, anything new)."""
     if raw.get("kind") != "message":
         return None
     message = raw.get("message") or {}
@@ -99,7 +99,7 @@ def to_inbound(raw: dict[str, Any]) -> Inbound | None:
         return None
     user, chat = person(message, contact)
     profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
-    common = {
+    common: dict[str, Any] = {
         "channel": CHANNEL,
         "user_id": user,
         "chat_id": chat,
@@ -120,6 +120,17 @@ def to_inbound(raw: dict[str, Any]) -> Inbound | None:
         if interactive.get("type") in ("button_reply", "list_reply") and isinstance(reply, dict):
             return Inbound(payload=_text(reply.get("id")), **common)
         return None
+    if kind in ("image", "document"):
+        # Meta gives a media id (its URL and size come from GET /<id>) and the caption.
+        media = message.get(kind) if isinstance(message.get(kind), dict) else {}
+        ref = _text((media or {}).get("id"))
+        if not ref:
+            return None
+        name = _text((media or {}).get("filename")) or (
+            f"foto-{ref[-8:]}.jpg" if kind == "image" else f"berkas-{ref[-8:]}"
+        )
+        found = Media(ref, "photo" if kind == "image" else "document", name)
+        return Inbound(text=_text((media or {}).get("caption")), media=(found,), **common)
     if kind == "button":  # a quick-reply button of a template
         button = message.get("button") if isinstance(message.get("button"), dict) else {}
         payload = _text((button or {}).get("payload"))

@@ -93,7 +93,7 @@ def handle_update(services: Services, db: Session, text: str) -> None:
         return
     receipt = to_receipt(raw)
     if receipt is None:
-        return  # a kind we do not handle (reaction, media, …): taken in and ignored
+        return  # a kind we do not handle (reaction, audio, location, …): taken in and ignored
     delivery = actions.find_delivery_for_receipt(db, CHANNEL, receipt.wamid, receipt.ref)
     if delivery is None:
         return

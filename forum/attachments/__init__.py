@@ -5,10 +5,13 @@ library the forms, the chat channels and the moderation view plug into (docs/att
   file safe to store (``Prepared``), or raises an ``AttachmentRefused``;
 - ``LocalStore`` (an ``AttachmentStore``) keeps the files, content-addressed;
 - ``ocr_text`` reads the text in a photo for the personal-data screens;
-- ``check_quota``/``check_count`` enforce the REMBUG_ATTACHMENT_* limits.
+- ``check_quota``/``check_count`` enforce the REMBUG_ATTACHMENT_* limits;
+- ``accept_files`` is the one path of the web, the chats and email from the files sent to
+  files in the store (count, ``inspect``, quota, ``put``, ``StoredFile``).
 
 Pillow and pillow-heif are imported only in ``forum.attachments.images``."""
 
+from forum.attachments.accept import Accepted, Refusal, accept_files
 from forum.attachments.errors import (
     ActiveContent,
     AttachmentRefused,
@@ -34,6 +37,7 @@ from forum.attachments.store import AttachmentStore, LocalStore, extension_of, s
 __all__ = [
     "MAX_PIXELS",
     "THUMBNAIL_SIDES",
+    "Accepted",
     "ActiveContent",
     "AttachmentRefused",
     "AttachmentStore",
@@ -41,11 +45,13 @@ __all__ = [
     "LocalStore",
     "Prepared",
     "QuotaExceeded",
+    "Refusal",
     "StoredFile",
     "TooLarge",
     "TooManyFiles",
     "TooManyPixels",
     "UnsupportedType",
+    "accept_files",
     "check_count",
     "check_quota",
     "clean_name",

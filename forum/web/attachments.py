@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from forum import attachments, queries
-from forum.attachments import AttachmentRefused, Prepared, StoredFile, extension_of
+from forum.attachments import StoredFile, extension_of
 from forum.errors import N_, Msg, NotFound
 from forum.models import Attachment, AttachmentKind
 from forum.web.http_cache import matches
@@ -27,37 +27,31 @@ CHOOSE_AGAIN = N_(
 )
 
 
-def prepare_uploads(
+def accept_uploads(
     ctx: Ctx, uploads: list[tuple[str, bytes]], errors: dict[str, str]
-) -> list[Prepared]:
-    """The chosen files made safe to store (``forum.attachments.inspect``). On the first
-    refusal (too many files, one too large or of a type not accepted, named; more than the
-    account's quota) none: the reason goes into the form's ``errors`` under the file input,
-    with a word that the files must be chosen again. Reads only; stores nothing."""
-    settings = ctx.settings
-    try:
-        attachments.check_count(len(uploads), settings)
-        prepared = [
-            attachments.inspect(data, name, max_bytes=settings.attachment_max_bytes)
-            for name, data in uploads
-        ]
-        if prepared:
-            assert ctx.user is not None and ctx.user.id is not None
-            adding = sum(p.byte_size for p in prepared)
-            attachments.check_quota(ctx.db, ctx.user.id, adding, settings)
-    except AttachmentRefused as exc:
-        errors[FIELD] = f"{ctx.msg(Msg(exc.message, exc.params))} {ctx._(CHOOSE_AGAIN)}"
+) -> list[StoredFile]:
+    """The chosen files through ``forum.attachments.accept_files``, all or nothing: on the
+    first refusal (too many files, one too large or of a type not accepted, named; more than
+    the account's quota) none, and the reason goes into the form's ``errors`` under the file
+    input, with a word that the files must be chosen again. Stored (durable once this
+    returns, so the acknowledgement that follows may promise they are kept) only when the
+    form has no other error; otherwise only checked, so text and file errors show together."""
+    if not uploads:
         return []
-    return prepared
-
-
-def store_uploads(ctx: Ctx, prepared: list[Prepared]) -> list[StoredFile]:
-    """Put the files in the store (durable once this returns) and describe them for the
-    intake: the acknowledgement that follows may then promise they are kept."""
-    store = attachments.store_for(ctx.settings)
-    for item in prepared:
-        store.put(item)
-    return [StoredFile.of(item) for item in prepared]
+    assert ctx.user is not None and ctx.user.id is not None
+    settings = ctx.settings
+    accepted = attachments.accept_files(
+        ctx.db,
+        ctx.user.id,
+        uploads,
+        settings,
+        store=None if errors else attachments.store_for(settings),
+    )
+    refused = accepted.first_refusal
+    if refused is not None:
+        errors[FIELD] = f"{ctx.msg(Msg(refused.message, refused.params))} {ctx._(CHOOSE_AGAIN)}"
+        return []
+    return accepted.files
 
 
 # --- serving ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from forum.models import (
     utcnow,
 )
 from forum.validation import TICKET_RE, clean_text
-from forum.web.attachments import FIELD, prepare_uploads, store_uploads
+from forum.web.attachments import FIELD, accept_uploads
 from forum.web.kit import (
     LANG_COOKIE,
     LOGIN_STEP_COOKIE,
@@ -144,7 +144,7 @@ def post_comment(ctx: Ctx) -> Response | AfterIntake:
         ctx.limit_posting("comment")
     except Invalid as exc:
         errors = form_errors(ctx, exc)
-    prepared = prepare_uploads(ctx, uploads, errors)
+    files = accept_uploads(ctx, uploads, errors)
     if errors:
         position = None
         if section_id is not None:
@@ -159,7 +159,6 @@ def post_comment(ctx: Ctx) -> Response | AfterIntake:
             draft_parent=parent_id,
             files_sent=bool(uploads),
         )
-    files = store_uploads(ctx, prepared)
     incoming = submissions.comment_incoming(
         ctx.user,
         consultation.id,
@@ -289,14 +288,13 @@ def submit_aspiration(ctx: Ctx) -> Response | AfterIntake:
         ctx.limit_posting("aspiration")
     except Invalid as exc:
         errors = form_errors(ctx, exc)
-    prepared = prepare_uploads(ctx, uploads, errors)
+    files = accept_uploads(ctx, uploads, errors)
     if errors:
         return _aspiration_form(ctx, 400, errors, files_sent=bool(uploads), sending=True)
     assert ctx.user is not None
     # The ticket block may need a write: give this request's connection back first (a
     # thread holding one must never wait for another, or a busy pool runs dry).
     ctx.db.close()
-    files = store_uploads(ctx, prepared)
     ticket, incoming = submissions.aspiration_incoming(
         ctx.services, ctx.user, fields, attachments=files
     )

@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -56,6 +56,12 @@ class FakeTelegram:
     url: str = ""
     # getWebhookInfo answers what setWebhook registered, and a delivery error when scripted.
     webhook: dict[str, Any] = field(default_factory=dict)
+    # Files citizens sent, by file_id (getFile, then /file/bot<token>/<path>); ``sizes`` makes
+    # getFile say another size; ``broken`` files answer 502 when downloaded.
+    files: dict[str, bytes] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    downloads: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     def reset(self) -> None:
@@ -66,6 +72,10 @@ class FakeTelegram:
             self.blocked.clear()
             self.updates.clear()
             self.webhook.clear()
+            self.files.clear()
+            self.sizes.clear()
+            self.broken.clear()
+            self.downloads.clear()
 
     def fail(
         self,
@@ -159,6 +169,22 @@ class FakeTelegram:
                 "date": int(time.time()),
                 "text": params.get("text", ""),
             }
+        elif method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            with self.lock:
+                data = self.files.get(file_id)
+                size = self.sizes.get(file_id, len(data) if data is not None else 0)
+            if data is None:
+                return JSONResponse(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    status_code=400,
+                )
+            result = {
+                "file_id": file_id,
+                "file_unique_id": f"u{abs(hash(file_id)) % 10**8}",
+                "file_size": size,
+                "file_path": f"documents/{file_id}.bin",
+            }
         elif method == "getUpdates":
             with self.lock:
                 result, self.updates[:] = list(self.updates), []
@@ -176,6 +202,19 @@ class FakeTelegram:
                     self.webhook["url"] = params.get("url", "")
             result = True
         return JSONResponse({"ok": True, "result": result})
+
+    async def file(self, request: Request) -> Response:
+        """The Bot API's file download: ``/file/bot<token>/<file_path>``."""
+        if request.path_params["token"] != TOKEN:
+            return Response(status_code=404)
+        file_id = request.path_params["path"].rsplit("/", 1)[-1].removesuffix(".bin")
+        with self.lock:
+            self.downloads.append(file_id)
+            data = self.files.get(file_id)
+            broken = file_id in self.broken
+        if data is None or broken:
+            return Response(status_code=502 if broken else 404)
+        return Response(data, media_type="application/octet-stream")
 
 
 @pytest.fixture(autouse=True)
@@ -212,7 +251,12 @@ def _serve(app: Starlette) -> tuple[uvicorn.Server, threading.Thread, str]:
 @pytest.fixture(scope="session")
 def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram()
-    app = Starlette(routes=[Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"])])
+    app = Starlette(
+        routes=[
+            Route("/bot{token}/{method}", fake.endpoint, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{path:path}", fake.file, methods=["GET"]),
+        ]
+    )
     server, thread, fake.url = _serve(app)
     yield fake
     server.should_exit = True
@@ -222,7 +266,13 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 @pytest.fixture(scope="session")
 def fake_graph() -> Iterator[FakeGraph]:
     fake = FakeGraph()
-    app = Starlette(routes=[Route("/{version}/{phone}/messages", fake.endpoint, methods=["POST"])])
+    app = Starlette(
+        routes=[
+            Route("/{version}/{phone}/messages", fake.endpoint, methods=["POST"]),
+            Route("/media-download/{media_id}", fake.media_download, methods=["GET"]),
+            Route("/{version}/{media_id}", fake.media_url, methods=["GET"]),
+        ]
+    )
     server, thread, fake.url = _serve(app)
     yield fake
     server.should_exit = True
@@ -363,6 +413,28 @@ class Chat:
 
     def post_fixture(self, name: str, *, drain_after: bool = True) -> list[str]:
         return self._deliver(self._personalise(load_fixture(name)), drain_after)
+
+    def send_photo(self, data: bytes, *, caption: str = "", file_id: str = "") -> list[str]:
+        """A photo as Telegram sends it (several sizes; the largest is downloaded)."""
+        update = self._personalise(load_fixture("message__photo"))
+        message = update["message"]
+        file_id = file_id or f"AgACphoto{update['update_id']}"
+        message["photo"][-1]["file_id"] = file_id
+        message["photo"][-1]["file_size"] = len(data)
+        if caption:
+            message["caption"] = caption
+        else:
+            message.pop("caption", None)
+        self.fake.files[file_id] = data
+        return self._deliver(update, True)
+
+    def send_document(self, data: bytes, name: str, *, size: int | None = None) -> list[str]:
+        update = self._personalise(load_fixture("message__document"))
+        document = update["message"]["document"]
+        file_id = f"BQACdoc{update['update_id']}"
+        document.update(file_id=file_id, file_name=name, file_size=size or len(data))
+        self.fake.files[file_id] = data
+        return self._deliver(update, True)
 
     def _deliver(self, update: dict[str, Any], drain_after: bool) -> list[str]:
         before = len(self.fake.sent(self.user_id))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.testclient import TestClient
 
 from forum.services import Services
@@ -133,6 +133,12 @@ class FakeGraph:
     invalid: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
     script: list[int] = field(default_factory=list)  # error codes to answer next
     stall_seconds: float = 0.0  # answer this late (once), after accepting the message
+    # Media citizens sent, by media id: GET /<version>/<id> gives a URL and the size (``sizes``
+    # makes it say another), the URL gives the bytes (``broken`` ones answer 500).
+    media: dict[str, bytes] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    downloads: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -144,6 +150,10 @@ class FakeGraph:
             self.invalid.clear()
             self.script.clear()
             self.stall_seconds = 0.0
+            self.media.clear()
+            self.sizes.clear()
+            self.broken.clear()
+            self.downloads.clear()
 
     def fail(self, code: int, times: int = 1) -> None:
         with self.lock:
@@ -186,6 +196,39 @@ class FakeGraph:
                 "messages": [{"id": wamid}],
             }
         )
+
+    async def media_url(self, request: Request) -> Response:
+        """``GET /<version>/<media id>``: where to download a citizen's media, and its size."""
+        if request.headers.get("authorization") != f"Bearer {WA_TOKEN}":
+            return JSONResponse(*reversed(_error(190, "Invalid OAuth access token", 401)))
+        media_id = request.path_params["media_id"]
+        with self.lock:
+            data = self.media.get(media_id)
+            size = self.sizes.get(media_id, len(data) if data is not None else 0)
+        if data is None:
+            return JSONResponse(*reversed(_error(100, "Unsupported get request", 400)))
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}/media-download/{media_id}",
+                "mime_type": "image/jpeg",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "file_size": size,
+                "id": media_id,
+            }
+        )
+
+    async def media_download(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {WA_TOKEN}":
+            return Response(status_code=401)
+        media_id = request.path_params["media_id"]
+        with self.lock:
+            self.downloads.append(media_id)
+            data = self.media.get(media_id)
+            broken = media_id in self.broken
+        if data is None or broken:
+            return Response(status_code=500 if broken else 404)
+        return Response(data, media_type="application/octet-stream")
 
 
 def text_of(body: dict[str, Any]) -> str:
@@ -282,6 +325,24 @@ class WaUser:
 
     def post_fixture(self, name: str) -> list[str]:
         return self._deliver(self.personalise(name))
+
+    def send_media(
+        self, data: bytes, *, kind: str = "image", name: str = "", caption: str = ""
+    ) -> list[str]:
+        """An image or a document as Meta's webhook delivers it: only a media id (and the
+        caption, a document's file name); the bytes are at the fake Graph API."""
+        envelope = self.personalise("message__image" if kind == "image" else "message__document")
+        message = envelope["entry"][0]["changes"][0]["value"]["messages"][0]
+        media_id = str(next(_ids) * 1000 + 7)
+        message[kind]["id"] = media_id
+        if name:
+            message[kind]["filename"] = name
+        if caption:
+            message[kind]["caption"] = caption
+        else:
+            message[kind].pop("caption", None)
+        self.fake.media[media_id] = data
+        return self._deliver(envelope)
 
     def choices(self) -> list[tuple[str, str]]:
         sent = self.fake.to(self.wa_id)

@@ -480,6 +480,65 @@ def test_the_number_of_files_per_contribution_is_limited(settings: Settings) -> 
         attachments.check_count(5, settings)
 
 
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def test_accept_files_one_by_one_keeps_the_good_ones_and_names_the_others(
+    services: Services,
+) -> None:
+    """The chat and email path: each file on its own; the refused ones named with why, the
+    accepted ones in the store, described for their rows."""
+    settings = dataclasses.replace(services.settings, attachment_max_files=3)
+    store = LocalStore.for_data_dir(settings.data_dir)
+    jpeg = encoded(two_halves(), "JPEG")
+    sent = [("jalan.jpg", jpeg), ("ktp.svg", SVG), ("surat.pdf", minimal_pdf()), ("x.png", jpeg)]
+    with services.db.write() as db:
+        person = account(db)
+        accepted = attachments.accept_files(db, person, sent, settings, store=store, whole=False)
+    assert [f.name for f in accepted.files] == ["jalan.jpg", "surat.pdf"]
+    assert [(r.name, r.error.reason) for r in accepted.refused] == [
+        ("ktp.svg", "svg"),
+        ("x.png", "too-many-files"),  # 3 at most: the fourth is one too many
+    ]
+    for stored in accepted.files:
+        assert store.exists(stored.sha256, stored.extension)
+    # One already carried: only two more fit.
+    with services.db.read() as db:
+        again = attachments.accept_files(
+            db, person, sent[:1] * 3, settings, store=store, already=1, whole=False
+        )
+    assert len(again.files) == 2 and [r.error.reason for r in again.refused] == ["too-many-files"]
+
+
+def test_accept_files_over_the_quota_refuses_only_what_does_not_fit(
+    services: Services,
+) -> None:
+    pdf = minimal_pdf()
+    settings = dataclasses.replace(services.settings, attachment_quota_mb=1)
+    store = LocalStore.for_data_dir(settings.data_dir)
+    with services.db.write() as db:
+        person = account(db)
+        db.add(
+            Attachment(
+                account_id=person,
+                kind="pdf",
+                media_type="application/pdf",
+                byte_size=1024 * 1024 - len(pdf) - 10,
+                sha256="f" * 64,
+            )
+        )
+        db.flush()
+        one_by_one = attachments.accept_files(
+            db, person, [("a.pdf", pdf), ("b.pdf", pdf)], settings, store=store, whole=False
+        )
+        whole = attachments.accept_files(
+            db, person, [("a.pdf", pdf), ("b.pdf", pdf)], settings, store=None
+        )
+    assert [f.name for f in one_by_one.files] == ["a.pdf"]
+    assert [(r.name, r.error.reason) for r in one_by_one.refused] == [("b.pdf", "quota")]
+    assert whole.files == [] and isinstance(whole.first_refusal, QuotaExceeded)
+
+
 def test_attachment_settings_have_defaults_and_bounds(tmp_path: Path) -> None:
     base = {"REMBUG_DATA_DIR": str(tmp_path), "REMBUG_SECRET_KEY": "k" * 40}
     defaults = Settings.from_env(base)
