@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -209,11 +210,55 @@ SETTINGS: tuple[Setting, ...] = (
         "200",
         "Megabytes of attachments one account may keep in all (removed ones not counted).",
     ),
+    Setting(
+        "REMBUG_ATTACHMENT_STORE",
+        "local",
+        "Where attachment files are kept: local (<REMBUG_DATA_DIR>/attachments/) or s3 (an "
+        "S3-compatible bucket, for several web hosts; needs REMBUG_S3_BUCKET and the keys).",
+    ),
+    Setting(
+        "REMBUG_S3_ENDPOINT_URL",
+        "",
+        "Address of the S3-compatible server (e.g. https://s3.kota-a.go.id:9000); empty: "
+        "Amazon S3 of REMBUG_S3_REGION.",
+    ),
+    Setting("REMBUG_S3_BUCKET", "", "The bucket of the attachment files; it must be private."),
+    Setting("REMBUG_S3_REGION", "us-east-1", "Region of the bucket (the server's own name)."),
+    Setting(
+        "REMBUG_S3_PREFIX",
+        "attachments",
+        "Key prefix of every file in the bucket (folders separated by /).",
+    ),
+    Setting(
+        "REMBUG_S3_ADDRESSING_STYLE",
+        "path",
+        "path (https://server/bucket/key, what S3-compatible servers expect) or virtual "
+        "(https://bucket.server/key).",
+    ),
+    Setting("REMBUG_S3_ACCESS_KEY_ID", "", "Access key of the account that uses the bucket."),
+    Setting(
+        "REMBUG_S3_SECRET_ACCESS_KEY",
+        "",
+        "Secret of that access key. Keep it secret: it is never logged or shown.",
+    ),
 )
 
 
 class SettingsError(ValueError):
     """A setting has a value we cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """The S3-compatible attachment store's settings (REMBUG_S3_*), checked."""
+
+    bucket: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)  # never logged or shown
+    endpoint_url: str = ""  # empty: Amazon S3 of the region
+    region: str = "us-east-1"
+    prefix: str = "attachments"  # no slash at either end
+    addressing_style: str = "path"
 
 
 def _bool(name: str, value: str) -> bool:
@@ -306,6 +351,8 @@ class Settings:
     attachment_max_files: int = 4
     attachment_max_mb: int = 10
     attachment_quota_mb: int = 200
+    attachment_store: str = "local"
+    s3: S3Settings | None = None  # with attachment_store "s3" only
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -367,6 +414,12 @@ class Settings:
         if parts.query or parts.fragment:
             raise SettingsError("REMBUG_BASE_URL must not have a query or fragment")
         secret_key = env.get("REMBUG_SECRET_KEY", "").strip() or _stored_secret(data_dir)
+        store = _choice("REMBUG_ATTACHMENT_STORE", get("REMBUG_ATTACHMENT_STORE"), ("local", "s3"))
+        if store == "local" and (stray := [n for n in _S3_NAMES if env.get(n, "").strip()]):
+            raise SettingsError(
+                f"{', '.join(stray)} set but REMBUG_ATTACHMENT_STORE is local: set "
+                "REMBUG_ATTACHMENT_STORE=s3 to keep attachments in the bucket, or remove them"
+            )
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -451,11 +504,73 @@ class Settings:
             attachment_quota_mb=_int(
                 "REMBUG_ATTACHMENT_QUOTA_MB", get("REMBUG_ATTACHMENT_QUOTA_MB")
             ),
+            attachment_store=store,
+            s3=_s3_settings(env, get) if store == "s3" else None,
             extra={k: v for k, v in env.items() if k.startswith("REMBUG_")},
         )
 
 
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_S3_NAMES = tuple(s.name for s in SETTINGS if s.name.startswith("REMBUG_S3_"))
+# Amazon's rules for bucket names (S3-compatible servers follow them): 3-63 lower-case
+# letters, digits, dots and hyphens, starting and ending with a letter or digit.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PREFIX = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+
+
+def _s3_settings(env: Mapping[str, str], get: Callable[[str], str]) -> S3Settings:
+    """REMBUG_S3_* for REMBUG_ATTACHMENT_STORE=s3: a bucket and both keys are required."""
+    missing = [
+        name
+        for name in ("REMBUG_S3_BUCKET", "REMBUG_S3_ACCESS_KEY_ID", "REMBUG_S3_SECRET_ACCESS_KEY")
+        if not env.get(name, "").strip()
+    ]
+    if missing:
+        raise SettingsError(f"REMBUG_ATTACHMENT_STORE is s3 but {', '.join(missing)} not set")
+    bucket = get("REMBUG_S3_BUCKET")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise SettingsError(
+            f"REMBUG_S3_BUCKET {bucket!r} is not a bucket name (3-63 lower-case letters, "
+            "digits, dots and hyphens)"
+        )
+    endpoint = get("REMBUG_S3_ENDPOINT_URL").rstrip("/")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        try:
+            parts.port  # noqa: B018 - raises for an invalid port
+        except ValueError:
+            raise SettingsError("REMBUG_S3_ENDPOINT_URL has an invalid port") from None
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SettingsError(
+                f"REMBUG_S3_ENDPOINT_URL must be an http:// or https:// address, not {endpoint!r}"
+            )
+        if parts.username or parts.password or parts.path or parts.query or parts.fragment:
+            raise SettingsError(
+                "REMBUG_S3_ENDPOINT_URL must be only scheme, host and port (the keys go in "
+                "REMBUG_S3_ACCESS_KEY_ID and REMBUG_S3_SECRET_ACCESS_KEY, the bucket in "
+                "REMBUG_S3_BUCKET)"
+            )
+    region = get("REMBUG_S3_REGION")
+    if not _REGION.fullmatch(region):
+        raise SettingsError(f"REMBUG_S3_REGION {region!r} is not a region name")
+    prefix = get("REMBUG_S3_PREFIX").strip("/")
+    if not _PREFIX.fullmatch(prefix) or {".", ".."} & set(prefix.split("/")):
+        raise SettingsError(
+            f"REMBUG_S3_PREFIX {prefix!r} may hold only letters, digits, _ . - and / between "
+            "folder names"
+        )
+    return S3Settings(
+        bucket=bucket,
+        access_key_id=get("REMBUG_S3_ACCESS_KEY_ID"),
+        secret_access_key=get("REMBUG_S3_SECRET_ACCESS_KEY"),
+        endpoint_url=endpoint,
+        region=region,
+        prefix=prefix,
+        addressing_style=_choice(
+            "REMBUG_S3_ADDRESSING_STYLE", get("REMBUG_S3_ADDRESSING_STYLE"), ("path", "virtual")
+        ),
+    )
 
 
 def _timezone(value: str) -> str:

@@ -379,3 +379,19 @@ def count_queries(services: Services):  # type: ignore[no-untyped-def]
     event.listen(services.db.engine, "before_cursor_execute", counter)
     yield counter
     event.remove(services.db.engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A local S3-compatible server on loopback (tests/s3_server.py), for the session."""
+    from tests import s3_server
+
+    yield from s3_server.start()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str):  # type: ignore[no-untyped-def]
+    """A fresh bucket on it, with the REMBUG_S3_* settings that use it."""
+    from tests import s3_server
+
+    return s3_server.new_bucket(s3_endpoint)

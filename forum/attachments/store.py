@@ -1,6 +1,6 @@
 """Where attachment files live. ``AttachmentStore`` is what the rest of Rembug uses;
-``LocalStore`` keeps them under ``<REMBUG_DATA_DIR>/attachments/`` (an S3-compatible store
-can implement the same protocol later).
+``LocalStore`` keeps them under ``<REMBUG_DATA_DIR>/attachments/``, ``S3Store``
+(``forum.attachments.s3``) in an S3-compatible bucket; ``store_for`` picks the installation's.
 
 Files are content-addressed: ``ab/cd/<sha256>.<ext>`` with the thumbnails beside it as
 ``<sha256>.<side>.webp``. The same content is stored once however often it is sent; each
@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from forum.attachments.layout import relative_path
 from forum.attachments.prepare import Prepared
 
 if TYPE_CHECKING:
     from forum.settings import Settings
-
-EXTENSIONS = frozenset({"jpg", "png", "webp", "pdf"})
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class AttachmentStore(Protocol):
@@ -45,8 +42,12 @@ class AttachmentStore(Protocol):
 
 
 def store_for(settings: Settings) -> AttachmentStore:
-    """The store of this installation, chosen by its settings: the local folder under
-    ``REMBUG_DATA_DIR`` for now."""
+    """The store of this installation, chosen by REMBUG_ATTACHMENT_STORE: the folder under
+    ``REMBUG_DATA_DIR``, or the S3-compatible bucket (its client made once per process)."""
+    if settings.s3 is not None:
+        from forum.attachments.s3 import s3_store  # boto3 is imported only for this store
+
+        return s3_store(settings.s3)
     return LocalStore.for_data_dir(settings.data_dir)
 
 
@@ -69,15 +70,7 @@ class LocalStore:
 
     def path(self, sha256: str, extension: str, *, thumbnail: int | None = None) -> Path:
         """Where a file is; the parts are checked, so no name from outside ever makes a path."""
-        if not _SHA256.fullmatch(sha256) or extension not in EXTENSIONS:
-            raise ValueError("not an attachment address")
-        if thumbnail is None:
-            leaf = f"{sha256}.{extension}"
-        elif isinstance(thumbnail, int) and 0 < thumbnail <= 10_000:
-            leaf = f"{sha256}.{thumbnail}.webp"
-        else:
-            raise ValueError("not a thumbnail size")
-        return self.root / sha256[:2] / sha256[2:4] / leaf
+        return self.root / relative_path(sha256, extension, thumbnail=thumbnail)
 
     def put(self, prepared: Prepared) -> None:
         main = self.path(prepared.sha256, prepared.extension)

@@ -25,6 +25,7 @@ from forum import attachments
 from forum.attachments import (
     ActiveContent,
     AttachmentRefused,
+    AttachmentStore,
     Damaged,
     LocalStore,
     Prepared,
@@ -35,12 +36,14 @@ from forum.attachments import (
     TooManyPixels,
     UnsupportedType,
 )
+from forum.attachments.s3 import S3Store
 from forum.db import alembic_config
 from forum.i18n import gettext
 from forum.models import Account, Attachment, AttachmentStatus
 from forum.services import Services
 from forum.settings import Settings, SettingsError
 from moderation.screens import ScreenConfig, ScreenInput, personal_data
+from tests.s3_server import Bucket
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 GPS_IFD = 0x8825
@@ -141,15 +144,53 @@ def png_of_zeros(width: int, height: int) -> bytes:
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> LocalStore:
-    return LocalStore.for_data_dir(tmp_path)
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> AttachmentStore:
+    """Each store test runs on both stores: the folder, and a bucket of the local S3 server."""
+    if request.param == "local":
+        return LocalStore.for_data_dir(tmp_path)
+    bucket: Bucket = request.getfixturevalue("s3_bucket")
+    settings = Settings.from_env({"REMBUG_DATA_DIR": str(tmp_path), **SECRET, **bucket.env})
+    return attachments.store_for(settings)
+
+
+SECRET = {"REMBUG_SECRET_KEY": "k" * 40}
+
+
+def stored(store: AttachmentStore) -> list[str]:
+    """What the store holds, as paths in the common layout (ab/cd/<sha256>.<ext>), sorted."""
+    if isinstance(store, LocalStore):
+        return [p.relative_to(store.root).as_posix() for p in stored_files(store.root)]
+    assert isinstance(store, S3Store)
+    pages = store.client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket)
+    keys = [str(o["Key"]) for page in pages for o in page.get("Contents", [])]
+    assert all(k.startswith(store.prefix + "/") for k in keys)
+    return sorted(k.removeprefix(store.prefix + "/") for k in keys)
+
+
+def raw(store: AttachmentStore, path: str) -> bytes:
+    """The bytes at ``path`` of the layout, read past the store (the folder or the bucket)."""
+    if isinstance(store, LocalStore):
+        return (store.root / path).read_bytes()
+    assert isinstance(store, S3Store)
+    answer = store.client.get_object(Bucket=store.bucket, Key=f"{store.prefix}/{path}")
+    return bytes(answer["Body"].read())
+
+
+def writes(store: AttachmentStore) -> list[object]:
+    """Something that changes whenever a stored file is written again: the files' inodes and
+    times, or the bucket's object versions (the test buckets keep every version)."""
+    if isinstance(store, LocalStore):
+        return [(p.stat().st_ino, p.stat().st_mtime_ns) for p in stored_files(store.root)]
+    assert isinstance(store, S3Store)
+    answer = store.client.list_object_versions(Bucket=store.bucket)
+    return sorted((v["Key"], v["VersionId"]) for v in answer.get("Versions", []))
 
 
 # --- photos: accepted and cleaned ---------------------------------------------------------
 
 
-def test_a_jpeg_comes_out_without_gps_exif_xmp_or_comment(store: LocalStore) -> None:
+def test_a_jpeg_comes_out_without_gps_exif_xmp_or_comment(store: AttachmentStore) -> None:
     sent = encoded(
         two_halves(),
         "JPEG",
@@ -175,7 +216,7 @@ def test_a_jpeg_comes_out_without_gps_exif_xmp_or_comment(store: LocalStore) -> 
     assert store.read(prepared.sha256, "jpg") == prepared.data
 
 
-def test_a_photo_taken_sideways_comes_out_upright(store: LocalStore) -> None:
+def test_a_photo_taken_sideways_comes_out_upright(store: AttachmentStore) -> None:
     # Orientation 6: the camera held sideways; shown rotated 90 degrees clockwise, so the
     # stored picture's left half (red) is the top of what people see.
     sent = encoded(two_halves((120, 80)), "JPEG", exif=photo_exif(orientation=6), quality=95)
@@ -320,7 +361,7 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
-def test_refused_files_are_never_stored(case: str, store: LocalStore) -> None:
+def test_refused_files_are_never_stored(case: str, store: AttachmentStore) -> None:
     make, name, error = REFUSED[case]
     data = make()
     with pytest.raises(error) as refused:
@@ -328,7 +369,7 @@ def test_refused_files_are_never_stored(case: str, store: LocalStore) -> None:
     assert isinstance(refused.value, AttachmentRefused)
     assert refused.value.status_code == 400
     assert refused.value.params["name"] == name
-    assert stored_files(store.root) == []
+    assert stored(store) == []
 
 
 def test_the_bomb_is_small_on_disk_and_refused_before_it_is_decoded() -> None:
@@ -365,7 +406,7 @@ def test_refusals_say_why_in_indonesian() -> None:
 # --- PDF and the store -----------------------------------------------------------------------
 
 
-def test_a_pdf_is_stored_byte_for_byte(store: LocalStore) -> None:
+def test_a_pdf_is_stored_byte_for_byte(store: AttachmentStore) -> None:
     pdf = minimal_pdf()
     prepared = attachments.inspect(pdf, "Surat Pengantar RT.pdf")
 
@@ -378,35 +419,75 @@ def test_a_pdf_is_stored_byte_for_byte(store: LocalStore) -> None:
     assert prepared.width is None and prepared.height is None
     store.put(prepared)
     sha = hashlib.sha256(pdf).hexdigest()
-    path = store.root / sha[:2] / sha[2:4] / f"{sha}.pdf"
-    assert path.read_bytes() == pdf == store.read(sha, "pdf")
+    assert stored(store) == [f"{sha[:2]}/{sha[2:4]}/{sha}.pdf"]
+    assert raw(store, f"{sha[:2]}/{sha[2:4]}/{sha}.pdf") == pdf == store.read(sha, "pdf")
     with store.open(sha, "pdf") as fh:
         assert fh.read(5) == b"%PDF-"
+        assert fh.read() == pdf[5:]  # read as a stream, in parts
 
 
-def test_storing_the_same_content_twice_writes_it_once(store: LocalStore) -> None:
+def test_storing_the_same_content_twice_writes_it_once(store: AttachmentStore) -> None:
     prepared = attachments.inspect(encoded(two_halves(), "JPEG", exif=photo_exif()), "a.jpg")
     store.put(prepared)
-    files = stored_files(store.root)
     sha = prepared.sha256
-    assert [p.name for p in files] == [f"{sha}.1024.webp", f"{sha}.320.webp", f"{sha}.jpg"]
-    before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files]
+    folder = f"{sha[:2]}/{sha[2:4]}"
+    assert stored(store) == [
+        f"{folder}/{sha}.1024.webp",
+        f"{folder}/{sha}.320.webp",
+        f"{folder}/{sha}.jpg",
+    ]
+    before = writes(store)
+    assert len(before) == 3
 
     again = attachments.inspect(encoded(two_halves(), "JPEG", exif=photo_exif()), "b.jpg")
     assert again.sha256 == sha  # the same photo sent again: the same stored bytes
     store.put(again)
 
-    assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in stored_files(store.root)] == before
+    assert writes(store) == before
     assert store.read(sha, "jpg", thumbnail=320) == prepared.thumbnails[320]
-    assert not list(store.root.rglob(".incoming-*"))
+    assert raw(store, f"{folder}/{sha}.1024.webp") == prepared.thumbnails[1024]
+    assert store.exists(sha, "jpg") and not store.exists(sha, "png")
 
 
-def test_the_store_makes_no_path_from_outside_names(store: LocalStore) -> None:
+def test_deleting_a_photo_removes_its_thumbnails_too(store: AttachmentStore) -> None:
+    photo = attachments.inspect(encoded(two_halves(), "PNG"), "a.png")
+    pdf = attachments.inspect(minimal_pdf(), "surat.pdf")
+    store.put(photo)
+    store.put(pdf)
+    store.delete(photo.sha256, "png")
+    assert not store.exists(photo.sha256, "png")
+    with pytest.raises(FileNotFoundError):
+        store.read(photo.sha256, "png", thumbnail=320)
+    sha = pdf.sha256
+    assert stored(store) == [f"{sha[:2]}/{sha[2:4]}/{sha}.pdf"]  # the other file is kept
+    store.delete(photo.sha256, "png")  # deleting what is gone already is no error
+
+
+def test_a_file_whose_thumbnails_were_lost_is_stored_again_whole(store: AttachmentStore) -> None:
+    """The main file is written last: without it, nothing counts as stored, and put writes
+    the thumbnails again (after a crash half-way, or a delete that stopped half-way)."""
+    photo = attachments.inspect(encoded(two_halves(), "WEBP"), "a.webp")
+    store.put(photo)
+    store.delete(photo.sha256, "webp")
+    store.put(photo)
+    assert store.read(photo.sha256, "webp") == photo.data
+    assert store.read(photo.sha256, "webp", thumbnail=1024) == photo.thumbnails[1024]
+
+
+def test_the_store_makes_no_path_from_outside_names(store: AttachmentStore) -> None:
     for sha, ext in (("../" * 5 + "etc/passwd", "jpg"), ("a" * 64, "html"), ("A" * 64, "jpg")):
         with pytest.raises(ValueError):
-            store.path(sha, ext)
+            store.read(sha, ext)
+        with pytest.raises(ValueError):
+            store.exists(sha, ext)
+        with pytest.raises(ValueError):
+            store.delete(sha, ext)
+    with pytest.raises(ValueError):
+        store.read("a" * 64, "jpg", thumbnail=-1)
     with pytest.raises(FileNotFoundError):
         store.read("0" * 64, "jpg")
+    with pytest.raises(FileNotFoundError):
+        store.open("0" * 64, "jpg", thumbnail=320)
 
 
 def account(db: Session, name: str = "Warga") -> int:
@@ -417,7 +498,9 @@ def account(db: Session, name: str = "Warga") -> int:
     return person.id
 
 
-def stored_row(db: Session, store: LocalStore, prepared: Prepared, account_id: int) -> Attachment:
+def stored_row(
+    db: Session, store: AttachmentStore, prepared: Prepared, account_id: int
+) -> Attachment:
     row = StoredFile.of(prepared).row(account_id)
     db.add(row)
     db.flush()
@@ -425,8 +508,9 @@ def stored_row(db: Session, store: LocalStore, prepared: Prepared, account_id: i
     return row
 
 
-def test_a_file_is_deleted_only_when_no_row_uses_it(services: Services, tmp_path: Path) -> None:
-    store = LocalStore.for_data_dir(services.settings.data_dir)
+def test_a_file_is_deleted_only_when_no_row_uses_it(
+    services: Services, store: AttachmentStore
+) -> None:
     prepared = attachments.inspect(minimal_pdf(), "surat.pdf")
     with services.db.write() as db:
         first, second = account(db, "Satu"), account(db, "Dua")
@@ -443,7 +527,7 @@ def test_a_file_is_deleted_only_when_no_row_uses_it(services: Services, tmp_path
         db.flush()
         assert attachments.delete_unreferenced(db, store, prepared.sha256, "pdf")
     assert not store.exists(prepared.sha256, "pdf")
-    assert stored_files(store.root) == []
+    assert stored(store) == []
 
 
 # --- limits --------------------------------------------------------------------------------

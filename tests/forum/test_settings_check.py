@@ -127,3 +127,59 @@ def test_rembug_check_passes_a_complete_configuration(
 def test_dates_carry_the_label_of_their_zone(zone: str, label: str, hour: str) -> None:
     shown = Formatter("id", zone).datetime(datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
     assert shown.endswith(f"{hour} {label}")
+
+
+S3 = {
+    "REMBUG_ATTACHMENT_STORE": "s3",
+    "REMBUG_S3_BUCKET": "rembug-lampiran",
+    "REMBUG_S3_ACCESS_KEY_ID": "AKIAREMBUG",
+    "REMBUG_S3_SECRET_ACCESS_KEY": "very-secret-value-0123456789",
+}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"REMBUG_ATTACHMENT_STORE": "nfs"}, "REMBUG_ATTACHMENT_STORE must be one of local, s3"),
+        ({"REMBUG_S3_BUCKET": "b"}, "REMBUG_S3_BUCKET set but REMBUG_ATTACHMENT_STORE is local"),
+        ({**S3, "REMBUG_S3_BUCKET": ""}, "is s3 but REMBUG_S3_BUCKET not set"),
+        (
+            {**S3, "REMBUG_S3_SECRET_ACCESS_KEY": " "},
+            "is s3 but REMBUG_S3_SECRET_ACCESS_KEY not set",
+        ),
+        ({**S3, "REMBUG_S3_BUCKET": "Lampiran_Warga"}, "is not a bucket name"),
+        ({**S3, "REMBUG_S3_ENDPOINT_URL": "minio.internal:9000"}, "must be an http:// or"),
+        ({**S3, "REMBUG_S3_ENDPOINT_URL": "https://minio:99999"}, "has an invalid port"),
+        ({**S3, "REMBUG_S3_ENDPOINT_URL": "https://k:s@minio.internal"}, "only scheme, host"),
+        ({**S3, "REMBUG_S3_ENDPOINT_URL": "https://minio/rembug"}, "only scheme, host"),
+        ({**S3, "REMBUG_S3_PREFIX": "a/../b"}, "REMBUG_S3_PREFIX 'a/../b' may hold only"),
+        ({**S3, "REMBUG_S3_REGION": "jakarta 1"}, "is not a region name"),
+        ({**S3, "REMBUG_S3_ADDRESSING_STYLE": "dns"}, "must be one of path, virtual"),
+    ],
+)
+def test_an_s3_store_without_what_it_needs_is_refused_at_start(
+    tmp_path: Path, values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message) as refused:
+        Settings.from_env(env(tmp_path, **values))
+    assert "very-secret-value" not in str(refused.value)
+
+
+def test_the_s3_settings_are_read_and_the_secret_is_never_shown(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        env(
+            tmp_path,
+            **S3,
+            REMBUG_S3_ENDPOINT_URL="https://s3.kota-a.go.id:9000/",
+            REMBUG_S3_PREFIX="/rembug/lampiran/",
+            REMBUG_S3_REGION="jakarta-1",
+        )
+    )
+    assert settings.attachment_store == "s3" and settings.s3 is not None
+    assert settings.s3.endpoint_url == "https://s3.kota-a.go.id:9000"
+    assert (settings.s3.prefix, settings.s3.region) == ("rembug/lampiran", "jakarta-1")
+    assert settings.s3.addressing_style == "path"
+    assert settings.s3.secret_access_key == "very-secret-value-0123456789"
+    assert "very-secret-value" not in repr(settings.s3)
+    local = Settings.from_env(env(tmp_path))
+    assert (local.attachment_store, local.s3) == ("local", None)
