@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.e2e.conftest import Server, Visit
 
@@ -29,7 +29,8 @@ def _comment_on_section(citizen: Visit, body: str) -> None:
     citizen.submit("Kirim komentar", "comment sent")
 
 
-def _send_aspiration(citizen: Visit, title: str, body: str) -> str:
+def aspiration_form_to_send(citizen: Visit, title: str, body: str) -> Page:
+    """The form filled in and through the "Lanjut" preview step: on the step that sends."""
     page = citizen.goto("/aspirasi/baru", "aspiration form")
     page.get_by_label("Judul").fill(title)
     page.get_by_label("Aspirasi Anda").fill(body)
@@ -42,13 +43,24 @@ def _send_aspiration(citizen: Visit, title: str, body: str) -> str:
     ).to_be_visible()
     # The preview keeps what was typed.
     expect(page.get_by_label("Judul")).to_have_value(title)
+    return page
+
+
+def send_aspiration(
+    citizen: Visit, title: str, body: str, files: list[FilePayload] | None = None
+) -> str:
+    """Sent through the preview step; ``files`` are chosen on the step that sends."""
+    page = aspiration_form_to_send(citizen, title, body)
+    if files:
+        page.get_by_label("Foto atau dokumen PDF (tidak wajib)").set_input_files(files)
     citizen.submit("Kirim aspirasi", "aspiration sent")
     ticket = re.search(r"ASP-\d{4}-\d{6}", page.content())
     assert ticket, page.content()
     return ticket.group(0)
 
 
-def _decide(moderator: Visit, link_text: str, approve: bool) -> None:
+def open_case(moderator: Visit, link_text: str) -> Page:
+    """The moderator finds the case of a contribution in the queue and opens it."""
     page = moderator.goto("/moderation", "moderation queue")
     case = page.get_by_role("link", name=re.compile(re.escape(link_text)))
     # Oldest first: the demo's pending cases come before ours, so page on.
@@ -59,6 +71,11 @@ def _decide(moderator: Visit, link_text: str, approve: bool) -> None:
     with page.expect_navigation():
         case.click()
     moderator.check("moderation case")
+    return page
+
+
+def _decide(moderator: Visit, link_text: str, approve: bool) -> None:
+    page = open_case(moderator, link_text)
     if approve:
         moderator.submit("Setujui", "approved")
     else:
@@ -97,7 +114,7 @@ def test_citizen_moderator_official_visitor(visit_factory, server: Server, js: b
     citizen = visit_factory("citizen", js=js)
     citizen.register(name, email)
     _comment_on_section(citizen, comment)
-    ticket = _send_aspiration(citizen, title, body)
+    ticket = send_aspiration(citizen, title, body)
     page = citizen.goto("/saya", "my contributions pending")
     mine = page.locator("section[aria-labelledby=h-my-aspirations]")
     expect(mine).to_contain_text(ticket)
