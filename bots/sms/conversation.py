@@ -7,6 +7,7 @@ dialogue runs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -84,6 +85,13 @@ HELP = N_(
     "MENU, TAUTKAN <code>, BAHASA\n"
     "BERHENTI: no more SMS"
 )
+# SMS carries no files (MMS is not taken in): say where photos and documents can go.
+NO_FILES = N_("Photos and documents cannot be sent by SMS: attach them on %(site)s.")
+
+
+def _help(services: Services, t: Callable[..., str]) -> str:
+    site = services.settings.base_url.split("://", 1)[-1].rstrip("/")
+    return t(HELP) + "\n" + t(NO_FILES, site=site)
 
 
 def config_of(services: Services) -> SmsSettings:
@@ -202,12 +210,26 @@ def converse_sms(services: Services, db: Session, event: SmsEvent) -> None:
         number.consent_withdrawn_at = None
         actions.set_notify(identity, True)
         db.add_all([number, identity])
-        _queue(db, identity, number, [t(N_("SMS from Rembug are on again.")), t(HELP)], [], config)
+        _queue(
+            db,
+            identity,
+            number,
+            [t(N_("SMS from Rembug are on again.")), _help(services, t)],
+            [],
+            config,
+        )
         return
     if keyword == "more":
         pages = _list(number.more)
         if not pages:
-            _queue(db, identity, number, [t(N_("Nothing more to send.")), t(HELP)], [], config)
+            _queue(
+                db,
+                identity,
+                number,
+                [t(N_("Nothing more to send.")), _help(services, t)],
+                [],
+                config,
+            )
             return
         number.more = json.dumps(pages[1:], ensure_ascii=False)
         number.updated_at = utcnow()
@@ -226,7 +248,7 @@ def converse_sms(services: Services, db: Session, event: SmsEvent) -> None:
         # Unknown words, empty and binary messages: the short help, never an error.
         if identity.state != "idle":
             actions.set_state(identity, "idle")
-        _queue(db, identity, number, [t(HELP)], [], config)
+        _queue(db, identity, number, [_help(services, t)], [], config)
         return
     replies = conversation.handle(
         db,

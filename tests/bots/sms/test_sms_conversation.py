@@ -95,6 +95,9 @@ def test_help_and_anything_unknown_get_the_short_help(
         replies = sms.send(text)
         assert len(replies) == 1, text
         assert "ASPIRASI" in replies[0] and "CEK" in replies[0] and "BERHENTI" in replies[0]
+        # No files by SMS: the help says where they can go (issue 20).
+        assert "Foto dan dokumen tidak bisa dikirim lewat SMS" in replies[0], replies[0]
+        assert "lampirkan di " in replies[0] and "://" not in replies[0]
     _within_limits(fake_twilio, max_segments=2)
 
 
