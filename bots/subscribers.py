@@ -18,7 +18,14 @@ from forum import events as ev
 from forum.errors import N_
 from forum.events import InTransactionHandler
 from forum.i18n import gettext
-from forum.models import Agency, Aspiration, Comment, Consultation, OfficialResponse
+from forum.models import (
+    Agency,
+    Aspiration,
+    Attachment,
+    Comment,
+    Consultation,
+    OfficialResponse,
+)
 from forum.services import Services
 
 TELEGRAM = "telegram"
@@ -138,6 +145,57 @@ def on_comment_rejected(db: Session, event: ev.CommentRejected) -> None:
         return text, []
 
     _notify(db, comment.author_id, render, "comment_rejected", **_comment_subject(db, comment))
+
+
+def on_attachment_removed(db: Session, event: ev.AttachmentRemoved) -> None:
+    """The author reads on their chat which file a moderator took down and why (as in the app
+    and by e-mail, forum.notifications)."""
+    attachment = db.get(Attachment, event.attachment_id)
+    if attachment is None:
+        return
+    name = attachment.original_name or "-"
+    aspiration = db.get(Aspiration, attachment.aspiration_id) if attachment.aspiration_id else None
+    if aspiration is not None:
+
+        def render(locale: str) -> tuple[str, list[list[Button]]]:
+            text = gettext(
+                locale,
+                N_("A moderator removed %(name)s from your aspiration %(ticket)s: %(reason)s"),
+                name=name,
+                ticket=aspiration.ticket,
+                reason=event.reason,
+            )
+            return text, _ticket_button(locale, aspiration.ticket)
+
+        _notify(
+            db,
+            attachment.account_id,
+            render,
+            "attachment_removed",
+            agency_id=aspiration.agency_id,
+            aspiration_id=aspiration.id,
+        )
+        return
+    comment = db.get(Comment, attachment.comment_id) if attachment.comment_id else None
+    if comment is None:
+        return
+
+    def render_comment(locale: str) -> tuple[str, list[list[Button]]]:
+        text = gettext(
+            locale,
+            N_("A moderator removed %(name)s from your comment: %(reason)s"),
+            name=name,
+            reason=event.reason,
+        )
+        return text, []
+
+    _notify(
+        db,
+        attachment.account_id,
+        render_comment,
+        "attachment_removed",
+        **_comment_subject(db, comment),
+    )
 
 
 def on_response_published(db: Session, event: ev.OfficialResponsePublished) -> None:
@@ -306,6 +364,7 @@ def subscribe(services: Services) -> None:
         (ev.AspirationRouted, on_rerouted),
         (ev.AspirationClosed, on_closed),
         (ev.AccountDeleted, on_account_deleted),
+        (ev.AttachmentRemoved, on_attachment_removed),
     ]
     for event_type, handler in handlers:
         services.bus.subscribe(event_type, cast(InTransactionHandler, handler))

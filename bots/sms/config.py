@@ -115,6 +115,7 @@ TOPICS = (
     "status",
     "comment_published",
     "comment_rejected",
+    "attachment_removed",
 )
 
 

@@ -11,11 +11,12 @@ from PIL import Image
 from sqlmodel import col, select
 
 from bots.models import ChatIdentity
+from forum import actions
 from forum.actions import OCR_JOB
-from forum.attachments import LocalStore
+from forum.attachments import LocalStore, store_for
 from forum.models import Aspiration, Attachment, AttachmentKind, OutboxJob
 from forum.services import Services
-from tests.bots.conftest import Chat, FakeTelegram
+from tests.bots.conftest import Chat, FakeTelegram, drain
 from tests.bots.whatsapp_fake import WA_ID, FakeGraph, WaUser, choices_of
 from tests.conftest import World
 
@@ -205,3 +206,28 @@ def test_whatsapp_image_outside_an_aspiration(wa: WaUser, fake_graph: FakeGraph)
     texts = wa.send_media(jpeg())
     assert len(texts) == 1 and "mulailah aspirasi dulu" in texts[0]
     assert fake_graph.downloads == [] and WA_ID
+
+
+def test_telegram_the_author_is_told_on_the_chat_when_a_moderator_removes_a_file(
+    chat: Chat, world: World, services: Services, fake_telegram: FakeTelegram
+) -> None:
+    chat.press("a")
+    chat.send_photo(jpeg(), caption="Jalan berlubang di depan Pasar Baru")
+    chat.send_document(pdf(), "surat-kelurahan.pdf")
+    chat.send("Sudah tiga bulan jalan berlubang dan membahayakan pengendara motor.")
+    _finish_telegram(chat)
+    aspiration, rows = _aspiration_files(services)
+    with services.db.write() as db:
+        row = db.get(Attachment, rows[1].id)
+        actions.remove_attachment(
+            db,
+            world.moderator,
+            row,
+            reason="Memuat data pribadi.",
+            store=store_for(services.settings),
+        )
+    drain(services)
+    assert fake_telegram.texts(chat.user_id)[-1] == (
+        f"Moderator menghapus surat-kelurahan.pdf dari aspirasi Anda {aspiration.ticket}: "
+        "Memuat data pribadi."
+    )
